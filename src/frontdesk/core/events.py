@@ -1,0 +1,65 @@
+"""The domain-event bus.
+
+Services publish frozen dataclasses; subscribers run only after the
+surrounding transaction commits, so a rolled-back change never leaks out as
+mail, a webhook or a websocket push. Subscribers never call each other.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Audience:
+    """Who may learn of an event: users and teams by id, the customer only if public."""
+
+    user_ids: frozenset[int] = field(default_factory=frozenset)
+    team_ids: frozenset[int] = field(default_factory=frozenset)
+    customer_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DomainEvent:
+    audience: Audience
+
+
+E = TypeVar("E", bound=DomainEvent)
+Handler = Callable[[Any], None]
+
+_subscribers: dict[type[DomainEvent], list[Handler]] = defaultdict(list)
+
+
+def subscribe(event_type: type[E], handler: Callable[[E], None]) -> None:
+    if handler not in _subscribers[event_type]:
+        _subscribers[event_type].append(handler)
+
+
+def unsubscribe(event_type: type[E], handler: Callable[[E], None]) -> None:
+    if handler in _subscribers[event_type]:
+        _subscribers[event_type].remove(handler)
+
+
+def publish(event: DomainEvent) -> None:
+    """Deliver `event` to its subscribers once the current transaction commits."""
+    transaction.on_commit(lambda: _dispatch(event), robust=False)
+
+
+def _dispatch(event: DomainEvent) -> None:
+    for event_type, handlers in list(_subscribers.items()):
+        if not isinstance(event, event_type):
+            continue
+        for handler in list(handlers):
+            try:
+                handler(event)
+            except Exception:
+                # One failing reaction must not stop the others: log and go on.
+                logger.exception("handler %r failed for %r", handler, event)

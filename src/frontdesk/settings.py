@@ -1,0 +1,147 @@
+"""Frontdesk settings: one module, configured by FRONTDESK_* environment variables.
+
+Every helper raises ImproperlyConfigured naming the variable, so a typo in the
+environment stops the process with one clear line instead of a half-working app.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from frontdesk.core.config import (
+    database_config,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    frontdesk_home,
+    load_dotenv_file,
+    secret_key,
+)
+
+load_dotenv_file()
+
+HOME: Path = frontdesk_home()
+DEBUG: bool = env_bool("FRONTDESK_DEBUG", default=False)
+SECRET_KEY: str = secret_key(HOME)
+ALLOWED_HOSTS: list[str] = env_list("FRONTDESK_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS: list[str] = env_list("FRONTDESK_CSRF_TRUSTED_ORIGINS", default=[])
+REDIS_URL: str = env_str("FRONTDESK_REDIS_URL", default="")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "frontdesk.core",
+    "frontdesk.accounts",
+    "frontdesk.customers",
+    "frontdesk.conversations",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "frontdesk.urls"
+ASGI_APPLICATION = "frontdesk.asgi.application"
+AUTH_USER_MODEL = "accounts.User"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES: dict[str, dict[str, Any]] = {"default": database_config(HOME)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+TASKS = {
+    "default": {
+        "BACKEND": env_str(
+            "FRONTDESK_TASK_BACKEND", default="django_tasks_db.DatabaseBackend"
+        ),
+    }
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", "English"),
+    ("pl", "Polski"),
+    ("cs", "Čeština"),
+    ("ru", "Русский"),
+    ("id", "Bahasa Indonesia"),
+    ("th", "ไทย"),
+]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = HOME / "static"
+MEDIA_URL = "media/"
+MEDIA_ROOT = HOME / "media"
+
+# Attachments larger than this are refused by the service layer, whatever the door.
+MAX_ATTACHMENT_BYTES: int = env_int("FRONTDESK_MAX_ATTACHMENT_MB", default=25) * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_ATTACHMENT_BYTES + 1024 * 1024
+
+# Failed bearer-token attempts allowed per client address in one window.
+API_AUTH_FAILURE_LIMIT: int = env_int("FRONTDESK_API_AUTH_FAILURE_LIMIT", default=10)
+API_AUTH_FAILURE_WINDOW_S: int = env_int("FRONTDESK_API_AUTH_FAILURE_WINDOW_S", default=300)
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("FRONTDESK_LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
