@@ -77,8 +77,10 @@ def keyset_page(
         if not isinstance(last_id, int):
             raise InvalidInput("The cursor is not one this server issued.", field="cursor")
         op = "lt" if descending else "gt"
+        # The redundant `key <= last` bound lets the planner use it as an index range.
         queryset = queryset.filter(
-            Q(**{f"{key}__{op}": last_key}) | Q(**{key: last_key, f"id__{op}": last_id})
+            Q(**{f"{key}__{op}e": last_key}),
+            Q(**{f"{key}__{op}": last_key}) | Q(**{f"id__{op}": last_id}),
         )
     order = [f"-{key}", "-id"] if descending else [key, "id"]
     rows = list(queryset.order_by(*order)[: limit + 1])
