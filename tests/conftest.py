@@ -14,8 +14,10 @@ from frontdesk.customers.models import Company, Customer, Identity, IdentityKind
 
 
 @pytest.fixture(autouse=True)
-def _media_root(settings: Any, tmp_path: Any) -> None:
+def _test_settings(settings: Any, tmp_path: Any) -> None:
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    # Real hashing costs ~0.3 s a password; personas would dominate the suite's time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def make_user(email: str, role: str, *, teams: tuple[Team, ...] = (), **extra: Any) -> User:

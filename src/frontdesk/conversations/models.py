@@ -109,7 +109,9 @@ class Conversation(models.Model):
         verbose_name=_("company"),
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
-    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NEW)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.NEW
+    )
     priority = models.PositiveSmallIntegerField(
         _("priority"), choices=Priority.choices, default=Priority.NORMAL
     )
@@ -210,7 +212,9 @@ class DeliveryStatus(models.TextChoices):
 
 
 class Message(models.Model):
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
     kind = models.CharField(max_length=20, choices=MessageKind.choices)
     channel = models.CharField(max_length=20, choices=Channel.choices)
     author_user = models.ForeignKey(
@@ -240,7 +244,9 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["conversation", "created_at", "id"], name="msg_conv_created")]
+        indexes = [
+            models.Index(fields=["conversation", "created_at", "id"], name="msg_conv_created")
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} in {self.conversation_id}"
@@ -270,4 +276,3 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
-

@@ -31,7 +31,8 @@ def record_event(
     label = "system"
     if actor is not None:
         label = str(getattr(actor, "email", "") or actor.get_username())
-    assert obj.pk is not None, "audit rows need a saved object"
+    if obj.pk is None:
+        raise ValueError("audit rows need a saved object")
     return Event.objects.create(
         at=at or timezone.now(),
         actor_id=actor.pk if actor is not None else None,

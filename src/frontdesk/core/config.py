@@ -18,7 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
-SECRET_KEY_FILENAME = "secret_key"
+SECRET_KEY_FILENAME = "secret_key"  # noqa: S105 - a file name, not a secret
 
 
 def env_str(name: str, *, default: str) -> str:
@@ -132,7 +132,10 @@ def database_config(home: Path) -> dict[str, Any]:
     else:
         options: dict[str, Any] = {"connect_timeout": 5}
         if env_bool("FRONTDESK_DATABASE_POOL", default=False):
-            options["pool"] = {"min_size": 2, "max_size": env_int("FRONTDESK_DATABASE_POOL_MAX", default=20)}
+            options["pool"] = {
+                "min_size": 2,
+                "max_size": env_int("FRONTDESK_DATABASE_POOL_MAX", default=20),
+            }
         config["OPTIONS"] = options
         config["CONN_HEALTH_CHECKS"] = True
     return config

@@ -1,0 +1,93 @@
+"""Domain events about conversations, published on commit by services.py.
+
+Each carries its audience: the team and the people on the conversation, and
+the customer only when the change is something the customer may see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from frontdesk.core.events import DomainEvent
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConversationEvent(DomainEvent):
+    conversation_id: int
+    number: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConversationCreated(ConversationEvent):
+    channel: str
+    customer_id: int
+    team_id: int | None
+    assignee_id: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageAdded(ConversationEvent):
+    message_id: int
+    kind: str
+    public: bool
+    author_user_id: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConversationAssigned(ConversationEvent):
+    assignee_id: int | None
+    previous_assignee_id: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConversationTeamChanged(ConversationEvent):
+    team_id: int | None
+    previous_team_id: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConversationTransferred(ConversationEvent):
+    team_id: int
+    assignee_id: int | None
+    owner_id: int | None
+    previous_team_id: int | None
+    previous_assignee_id: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConversationStatusChanged(ConversationEvent):
+    status: str
+    previous_status: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConversationPriorityChanged(ConversationEvent):
+    priority: int
+    previous_priority: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConversationTagsChanged(ConversationEvent):
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConversationFieldsChanged(ConversationEvent):
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConversationsMerged(ConversationEvent):
+    """`conversation_id`/`number` name the target; the source is closed and points to it."""
+
+    source_id: int
+    source_number: int
+    moved_message_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class FieldDefinitionChanged(DomainEvent):
+    definition_id: int
+    key: str
+    created: bool

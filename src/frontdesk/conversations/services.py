@@ -1,0 +1,1313 @@
+"""Every change to a conversation goes through one function here.
+
+Each validates, checks permission, writes the change and one audit Event row
+in a single transaction, and publishes a domain event on commit. `by=None`
+is the trusted system (intake, automations, the demo loader); otherwise `by`
+is the acting user and their permission is checked. Views, the API, mail
+intake and the CLI all call these; nothing else writes these models.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import filetype
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from frontdesk.accounts.models import Team, User
+from frontdesk.conversations import events
+from frontdesk.conversations.models import (
+    TRANSITIONS,
+    Attachment,
+    Channel,
+    Conversation,
+    ConversationTag,
+    CustomFieldDefinition,
+    FieldKind,
+    Message,
+    MessageKind,
+    Priority,
+    Status,
+    Tag,
+)
+from frontdesk.conversations.permissions import (
+    can_reassign,
+    can_see,
+    can_work,
+    sees_everything,
+    team_ids_for,
+)
+from frontdesk.core.audit import record_event
+from frontdesk.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from frontdesk.core.events import Audience, publish
+from frontdesk.core.html import html_to_text, sanitize_html
+from frontdesk.core.models import Counter, Via
+from frontdesk.customers.models import Customer
+
+NUMBER_COUNTER = "conversation_number"
+MAX_SUBJECT = 500
+MAX_TEXT_FIELD = 10_000
+MAX_TAG = 64
+
+_TAG_SPACES = re.compile(r"\s+")
+_FIELD_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An attachment as received; its type is sniffed from the bytes, never trusted."""
+
+    filename: str
+    content: bytes
+
+
+# --- creating ---------------------------------------------------------------
+
+
+def create_conversation(
+    *,
+    by: User | None,
+    customer: Customer,
+    subject: str,
+    channel: str,
+    text: str,
+    html: str = "",
+    kind: str = MessageKind.CUSTOMER,
+    team: Team | None = None,
+    assignee: User | None = None,
+    priority: int = Priority.NORMAL,
+    tags: Sequence[str] = (),
+    fields: Mapping[str, Any] | None = None,
+    language: str = "",
+    via: str = Via.SYSTEM,
+    at: datetime | None = None,
+    attachments: Sequence[Upload] = (),
+) -> Conversation:
+    """Open a conversation with its first message, from the customer or (outbound) an agent."""
+    at = at or timezone.now()
+    subject = _clean_subject(subject)
+    _check_choice(channel, Channel.values, "channel")
+    _check_choice(priority, Priority.values, "priority")
+    _check_choice(kind, (MessageKind.CUSTOMER, MessageKind.REPLY), "kind")
+    text, html = _clean_body(text, html, attachments)
+    tag_names = _clean_tags(tags)
+    field_values = dict(fields or {})
+
+    if by is not None:
+        if by.is_customer:
+            _check_customer_may_open(
+                by, customer=customer, kind=kind, team=team, assignee=assignee, tags=tag_names
+            )
+        elif by.is_agent_staff:
+            team = team if team is not None else _default_team(by)
+        else:
+            raise PermissionDenied(_("You may not open conversations."))
+    if kind == MessageKind.REPLY and by is not None and not by.is_agent_staff:
+        raise PermissionDenied(_("Only agents send outbound messages."), field="kind")
+    if assignee is not None:
+        _check_assignable(assignee, team)
+
+    with transaction.atomic():
+        definitions = _field_definitions()
+        cleaned_fields = _clean_field_values(field_values, definitions, by)
+        conversation = Conversation.objects.create(
+            number=_next_number(),
+            subject=subject,
+            customer=customer,
+            company_id=customer.company_id,
+            channel=channel,
+            status=Status.OPEN if kind == MessageKind.REPLY else Status.NEW,
+            priority=priority,
+            team=team,
+            assignee=assignee,
+            owner=assignee,
+            custom_fields={k: v for k, v in cleaned_fields.items() if v is not None},
+            language=language[:10],
+            created_at=at,
+            updated_at=at,
+            last_activity_at=at,
+            last_customer_activity_at=at if kind == MessageKind.CUSTOMER else None,
+            last_agent_activity_at=at if kind == MessageKind.REPLY else None,
+        )
+        message = _create_message(
+            conversation,
+            kind=kind,
+            channel=channel,
+            by=by,
+            text=text,
+            html=html,
+            at=at,
+            attachments=attachments,
+        )
+        if tag_names:
+            _link_tags(conversation, tag_names)
+        record_event(
+            conversation,
+            action="conversation.created",
+            actor=by,
+            via=via,
+            at=at,
+            data={"channel": channel, "message_id": message.pk, "team_id": conversation.team_id},
+        )
+        audience = _audience(conversation, public=True)
+        publish(
+            events.ConversationCreated(
+                audience=audience,
+                conversation_id=conversation.pk,
+                number=conversation.number,
+                channel=channel,
+                customer_id=customer.pk,
+                team_id=conversation.team_id,
+                assignee_id=conversation.assignee_id,
+            )
+        )
+        _publish_message(conversation, message)
+    return conversation
+
+
+# --- messages ---------------------------------------------------------------
+
+
+def add_customer_message(
+    conversation: Conversation,
+    *,
+    by: User | None,
+    text: str,
+    html: str = "",
+    channel: str | None = None,
+    via: str = Via.SYSTEM,
+    at: datetime | None = None,
+    attachments: Sequence[Upload] = (),
+    email_message_id: str = "",
+) -> Message:
+    """Add what the customer wrote; a waiting or solved conversation opens again."""
+    at = at or timezone.now()
+    channel = channel or conversation.channel
+    _check_choice(channel, Channel.values, "channel")
+    text, html = _clean_body(text, html, attachments)
+    with transaction.atomic():
+        conv = _lock_following_merges(conversation)
+        if by is not None and not (can_see(by, conv) and (by.is_customer or can_work(by, conv))):
+            raise _invisible_or_forbidden(by, conv)
+        if conv.status == Status.CLOSED:
+            raise Conflict(
+                _("Conversation #%(number)s is closed; a new message starts a new conversation.")
+                % {"number": conv.number}
+            )
+        message = _create_message(
+            conv,
+            kind=MessageKind.CUSTOMER,
+            channel=channel,
+            by=by,
+            text=text,
+            html=html,
+            at=at,
+            attachments=attachments,
+            email_message_id=email_message_id,
+        )
+        previous = conv.status
+        if conv.status in (Status.PENDING, Status.ON_HOLD, Status.SOLVED):
+            conv.status = Status.OPEN
+            conv.solved_at = None
+        conv.last_customer_activity_at = at
+        _touch(conv, at)
+        conv.save(
+            update_fields=[
+                "status", "solved_at", "last_customer_activity_at", "last_activity_at",
+                "updated_at",
+            ]
+        )  # fmt: skip
+        record_event(
+            conv,
+            action="message.added",
+            actor=by,
+            via=via,
+            at=at,
+            data={"message_id": message.pk, "kind": message.kind},
+        )
+        _publish_message(conv, message)
+        if previous != conv.status:
+            _record_status(conv, previous, by=by, via=via, at=at, reason="customer_message")
+    return message
+
+
+def add_reply(
+    conversation: Conversation,
+    *,
+    by: User,
+    text: str,
+    html: str = "",
+    status: str | None = None,
+    via: str = Via.SYSTEM,
+    at: datetime | None = None,
+    attachments: Sequence[Upload] = (),
+) -> Message:
+    """An agent answers the customer; the first answer sets first_response_at.
+
+    A reply to an unassigned conversation assigns it to the replying agent,
+    as people expect: whoever answered is the one the customer will write to.
+    """
+    at = at or timezone.now()
+    text, html = _clean_body(text, html, attachments)
+    if status is not None:
+        _check_choice(status, Status.values, "status")
+    with transaction.atomic():
+        conv = _lock(conversation)
+        _require_work(by, conv)
+        _check_not_merged(conv)
+        if conv.status == Status.CLOSED:
+            raise Conflict(_("Conversation #%(number)s is closed.") % {"number": conv.number})
+        message = _create_message(
+            conv,
+            kind=MessageKind.REPLY,
+            channel=conv.channel,
+            by=by,
+            text=text,
+            html=html,
+            at=at,
+            attachments=attachments,
+        )
+        previous_status = conv.status
+        previous_assignee = conv.assignee_id
+        if conv.status == Status.NEW:
+            conv.status = Status.OPEN
+        if conv.first_response_at is None:
+            conv.first_response_at = at
+        if conv.assignee_id is None:
+            conv.assignee = by
+            if conv.owner_id is None:
+                conv.owner = by
+        conv.last_agent_activity_at = at
+        _touch(conv, at)
+        if status is not None and status != conv.status:
+            _apply_status(conv, status, at=at, by=by)
+        conv.save(
+            update_fields=[
+                "status", "first_response_at", "assignee", "owner", "last_agent_activity_at",
+                "last_activity_at", "updated_at", "solved_at", "closed_at",
+            ]
+        )  # fmt: skip
+        record_event(
+            conv,
+            action="message.added",
+            actor=by,
+            via=via,
+            at=at,
+            data={"message_id": message.pk, "kind": message.kind},
+        )
+        _publish_message(conv, message)
+        if previous_assignee != conv.assignee_id:
+            _record_assignment(conv, previous_assignee, by=by, via=via, at=at)
+        if previous_status != conv.status:
+            _record_status(conv, previous_status, by=by, via=via, at=at, reason="reply")
+    return message
+
+
+def add_note(
+    conversation: Conversation,
+    *,
+    by: User,
+    text: str,
+    html: str = "",
+    via: str = Via.SYSTEM,
+    at: datetime | None = None,
+    attachments: Sequence[Upload] = (),
+) -> Message:
+    """An internal note: staff see it, the customer never does."""
+    at = at or timezone.now()
+    text, html = _clean_body(text, html, attachments)
+    with transaction.atomic():
+        conv = _lock(conversation)
+        _require_work(by, conv)
+        message = _add_note_locked(conv, by=by, text=text, html=html, via=via, at=at,
+                                   attachments=attachments)  # fmt: skip
+    return message
+
+
+# --- assignment and teams ---------------------------------------------------
+
+
+def assign(
+    conversation: Conversation,
+    *,
+    by: User | None,
+    assignee: User | None,
+    via: str = Via.SYSTEM,
+    at: datetime | None = None,
+) -> Conversation:
+    """Give the conversation to `assignee` (None: unassign).
+
+    Agents take unassigned conversations, hand on their own and give up
+    theirs; taking one away from a colleague needs a supervisor or admin.
+    """
+    at = at or timezone.now()
+    with transaction.atomic():
+        conv = _lock(conversation)
+        _require_work(by, conv)
+        new_id = assignee.pk if assignee is not None else None
+        if new_id == conv.assignee_id:
+            return conv
+        if assignee is not None:
+            _check_assignable(assignee, conv.team)
+        if (
+            by is not None
+            and conv.assignee_id is not None
+            and conv.assignee_id != by.pk
+            and not can_reassign(by, conv)
+        ):
+            raise PermissionDenied(
+                _("Only a supervisor can take a conversation away from its assignee."),
+                field="assignee",
+            )
+        previous = conv.assignee_id
+        conv.assignee = assignee
+        if conv.owner_id is None and assignee is not None:
+            conv.owner = assignee
+        conv.updated_at = at
+        conv.save(update_fields=["assignee", "owner", "updated_at"])
+        _record_assignment(conv, previous, by=by, via=via, at=at)
+    return conv
+
+
+def set_team(
+    conversation: Conversation,
+    *,
+    by: User | None,
+    team: Team | None,
+    via: str = Via.SYSTEM,
+    at: datetime | None = None,
+) -> Conversation:
+    """Move the conversation to another team; an assignee outside it is released."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        conv = _lock(conversation)
+        _require_work(by, conv)
+        team_id = team.pk if team is not None else None
+        if team_id == conv.team_id:
+            return conv
+        if team is None and by is not None and not sees_everything(by):
+            raise InvalidInput(_("Choose a team."), field="team")
+        previous_team = conv.team_id
+        previous_assignee = conv.assignee_id
+        conv.team = team
+        if conv.assignee is not None and not _works_in(conv.assignee, team):
+            conv.assignee = None
+        conv.updated_at = at
+        conv.save(update_fields=["team", "assignee", "updated_at"])
+        record_event(
+            conv, action="conversation.team_changed", actor=by, via=via, at=at,
+            data={"team_id": team_id, "previous_team_id": previous_team},
+        )  # fmt: skip
+        publish(
+            events.ConversationTeamChanged(
+                audience=_audience(conv, public=False, extra_team_ids=(previous_team,)),
+                conversation_id=conv.pk,
+                number=conv.number,
+                team_id=team_id,
+                previous_team_id=previous_team,
+            )
+        )
+        if previous_assignee != conv.assignee_id:
+            _record_assignment(conv, previous_assignee, by=by, via=via, at=at)
+    return conv
+
+
+def transfer(
+    conversation: Conversation,
+    *,
+    by: User | None,
+    team: Team,
+    assignee: User | None = None,
+    note: str = "",
+    via: str = Via.SYSTEM,
+    at: datetime | None = None,
+) -> Conversation:
+    """Hand the conversation to another team (and person); the owner keeps following it.
+
+    Without an owner yet, the agent who held it becomes the owner, so the
+    person the customer dealt with is not lost in the handover.
+    """
+    at = at or timezone.now()
+    with transaction.atomic():
+        conv = _lock(conversation)
+        _require_work(by, conv)
+        _check_not_merged(conv)
+        if assignee is not None:
+            _check_assignable(assignee, team)
+        if (
+            by is not None
+            and conv.assignee_id is not None
+            and conv.assignee_id != by.pk
+            and not can_reassign(by, conv)
+        ):
+            raise PermissionDenied(
+                _("Only a supervisor can transfer a conversation someone else holds."),
+                field="team",
+            )
+        previous_team = conv.team_id
+        previous_assignee = conv.assignee_id
+        if conv.owner_id is None:
+            conv.owner_id = previous_assignee or (by.pk if by is not None else None)
+        conv.team = team
+        conv.assignee = assignee
+        conv.updated_at = at
+        conv.save(update_fields=["team", "assignee", "owner", "updated_at"])
+        if note.strip():
+            _add_note_locked(conv, by=by, text=note.strip(), html="", via=via, at=at,
+                             attachments=())  # fmt: skip
+        record_event(
+            conv, action="conversation.transferred", actor=by, via=via, at=at,
+            data={
+                "team_id": team.pk, "assignee_id": conv.assignee_id,
+                "previous_team_id": previous_team, "previous_assignee_id": previous_assignee,
+                "owner_id": conv.owner_id,
+            },
+        )  # fmt: skip
+        publish(
+            events.ConversationTransferred(
+                audience=_audience(
+                    conv,
+                    public=False,
+                    extra_team_ids=(previous_team,),
+                    extra_user_ids=(previous_assignee,),
+                ),  # fmt: skip
+                conversation_id=conv.pk,
+                number=conv.number,
+                team_id=team.pk,
+                assignee_id=conv.assignee_id,
+                owner_id=conv.owner_id,
+                previous_team_id=previous_team,
+                previous_assignee_id=previous_assignee,
+            )
+        )
+    return conv
+
+
+# --- status, priority, tags, fields -----------------------------------------
+
+
+def set_status(
+    conversation: Conversation,
+    *,
+    by: User | None,
+    status: str,
+    via: str = Via.SYSTEM,
+    at: datetime | None = None,
+) -> Conversation:
+    """Move along the allowed transitions; solving needs the required fields filled.
+
+    A customer may mark their own conversation solved, nothing else.
+    """
+    at = at or timezone.now()
+    _check_choice(status, Status.values, "status")
+    with transaction.atomic():
+        conv = _lock(conversation)
+        if by is not None and by.is_customer:
+            if not can_see(by, conv):
+                raise NotFound(_("No such conversation."))
+            if status != Status.SOLVED:
+                raise PermissionDenied(_("Customers may only mark a request solved."),
+                                       field="status")  # fmt: skip
+        else:
+            _require_work(by, conv)
+        if status == conv.status:
+            return conv
+        previous = conv.status
+        _apply_status(conv, status, at=at, by=by)
+        conv.updated_at = at
+        conv.save(update_fields=["status", "solved_at", "closed_at", "updated_at"])
+        _record_status(conv, previous, by=by, via=via, at=at, reason="")
+    return conv
+
+
+def set_priority(
+    conversation: Conversation,
+    *,
+    by: User | None,
+    priority: int,
+    via: str = Via.SYSTEM,
+    at: datetime | None = None,
+) -> Conversation:
+    at = at or timezone.now()
+    _check_choice(priority, Priority.values, "priority")
+    with transaction.atomic():
+        conv = _lock(conversation)
+        _require_work(by, conv)
+        if priority == conv.priority:
+            return conv
+        previous = conv.priority
+        conv.priority = priority
+        conv.updated_at = at
+        conv.save(update_fields=["priority", "updated_at"])
+        record_event(
+            conv, action="conversation.priority_changed", actor=by, via=via, at=at,
+            data={"priority": priority, "previous_priority": previous},
+        )  # fmt: skip
+        publish(
+            events.ConversationPriorityChanged(
+                audience=_audience(conv, public=False),
+                conversation_id=conv.pk,
+                number=conv.number,
+                priority=priority,
+                previous_priority=previous,
+            )
+        )
+    return conv
+
+
+def add_tags(
+    conversation: Conversation,
+    *,
+    by: User | None,
+    tags: Sequence[str],
+    via: str = Via.SYSTEM,
+    at: datetime | None = None,
+) -> Conversation:
+    return _change_tags(conversation, by=by, add=tags, remove=(), via=via, at=at)
+
+
+def remove_tags(
+    conversation: Conversation,
+    *,
+    by: User | None,
+    tags: Sequence[str],
+    via: str = Via.SYSTEM,
+    at: datetime | None = None,
+) -> Conversation:
+    return _change_tags(conversation, by=by, add=(), remove=tags, via=via, at=at)
+
+
+def set_fields(
+    conversation: Conversation,
+    *,
+    by: User | None,
+    values: Mapping[str, Any],
+    via: str = Via.SYSTEM,
+    at: datetime | None = None,
+) -> Conversation:
+    """Set custom field values by key; None clears one. All are checked before any is written."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        conv = _lock(conversation)
+        if by is not None and by.is_customer:
+            if not can_see(by, conv):
+                raise NotFound(_("No such conversation."))
+        else:
+            _require_work(by, conv)
+        cleaned = _clean_field_values(values, _field_definitions(), by)
+        merged = dict(conv.custom_fields)
+        changed: list[str] = []
+        for key, value in cleaned.items():
+            if value is None:
+                if key in merged:
+                    del merged[key]
+                    changed.append(key)
+            elif merged.get(key) != value:
+                merged[key] = value
+                changed.append(key)
+        if not changed:
+            return conv
+        conv.custom_fields = merged
+        conv.updated_at = at
+        conv.save(update_fields=["custom_fields", "updated_at"])
+        record_event(
+            conv, action="conversation.fields_changed", actor=by, via=via, at=at,
+            data={"values": {k: merged.get(k) for k in changed}},
+        )  # fmt: skip
+        publish(
+            events.ConversationFieldsChanged(
+                audience=_audience(conv, public=False),
+                conversation_id=conv.pk,
+                number=conv.number,
+                keys=tuple(sorted(changed)),
+            )
+        )
+    return conv
+
+
+# --- merging ----------------------------------------------------------------
+
+
+def merge(
+    conversation: Conversation,
+    *,
+    by: User | None,
+    into: Conversation,
+    via: str = Via.SYSTEM,
+    at: datetime | None = None,
+) -> Conversation:
+    """Merge `conversation` into `into`: its messages move, it closes and points there.
+
+    Nothing is deleted; each moved message remembers where it came from.
+    """
+    at = at or timezone.now()
+    if conversation.pk == into.pk:
+        raise InvalidInput(_("A conversation cannot be merged into itself."), field="into")
+    with transaction.atomic():
+        # Lock both rows in id order so two opposite merges cannot deadlock.
+        first, second = sorted((conversation.pk, into.pk))
+        locked = {c.pk: c for c in Conversation.objects.select_for_update().filter(
+            pk__in=(first, second)).order_by("pk")}  # fmt: skip
+        if len(locked) != 2:
+            raise NotFound(_("No such conversation."))
+        source, target = locked[conversation.pk], locked[into.pk]
+        _require_work(by, source)
+        if by is not None and not can_see(by, target):
+            raise NotFound(_("No such conversation."), field="into")
+        _require_work(by, target)
+        if source.merged_into_id is not None:
+            raise Conflict(_("Conversation #%(number)s is already merged.")
+                           % {"number": source.number})  # fmt: skip
+        if target.merged_into_id is not None:
+            raise Conflict(
+                _("Conversation #%(number)s is merged; merge into the one it points to.")
+                % {"number": target.number},
+                field="into",
+            )
+        moved_ids = tuple(source.messages.values_list("pk", flat=True))
+        Message.objects.filter(pk__in=moved_ids).update(conversation=target, moved_from=source)
+        source_tags = list(source.tags.values_list("name", flat=True))
+        if source_tags:
+            _link_tags(target, source_tags)
+        previous_status = source.status
+        source.merged_into = target
+        source.status = Status.CLOSED
+        source.closed_at = at
+        source.updated_at = at
+        source.save(update_fields=["merged_into", "status", "closed_at", "updated_at"])
+        _create_message(
+            source, kind=MessageKind.SYSTEM, channel=source.channel, by=by, at=at,
+            text=_("Merged into #%(number)s.") % {"number": target.number}, html="",
+            attachments=(),
+        )  # fmt: skip
+        _create_message(
+            target, kind=MessageKind.SYSTEM, channel=target.channel, by=by, at=at,
+            text=_("#%(number)s was merged into this conversation.") % {"number": source.number},
+            html="", attachments=(),
+        )  # fmt: skip
+        latest = target.messages.exclude(kind=MessageKind.SYSTEM).aggregate(last=Max("created_at"))[
+            "last"
+        ]
+        target.last_activity_at = max(filter(None, (latest, target.last_activity_at)))
+        target.updated_at = at
+        target.save(update_fields=["last_activity_at", "updated_at"])
+        record_event(
+            source, action="conversation.merged", actor=by, via=via, at=at,
+            data={"into": target.number, "moved_message_ids": list(moved_ids),
+                  "previous_status": previous_status},
+        )  # fmt: skip
+        record_event(
+            target, action="conversation.merge_received", actor=by, via=via, at=at,
+            data={"from": source.number, "moved_message_ids": list(moved_ids)},
+        )  # fmt: skip
+        publish(
+            events.ConversationsMerged(
+                audience=_audience(
+                    target,
+                    public=False,
+                    extra_team_ids=(source.team_id,),
+                    extra_user_ids=(source.assignee_id, source.owner_id),
+                ),  # fmt: skip
+                conversation_id=target.pk,
+                number=target.number,
+                source_id=source.pk,
+                source_number=source.number,
+                moved_message_ids=moved_ids,
+            )
+        )
+    return target
+
+
+# --- custom field definitions -----------------------------------------------
+
+
+def create_field_definition(
+    *,
+    by: User | None,
+    key: str,
+    label: str,
+    kind: str,
+    choices: Sequence[str] = (),
+    required_to_solve: bool = False,
+    visible_to_customers: bool = False,
+    position: int = 0,
+    via: str = Via.SYSTEM,
+) -> CustomFieldDefinition:
+    _require_admin(by)
+    if not _FIELD_KEY.match(key):
+        raise InvalidInput(
+            _("Use lower-case letters, digits and underscores, starting with a letter."),
+            field="key",
+        )
+    _check_choice(kind, FieldKind.values, "kind")
+    clean_choices = _clean_choices(kind, choices)
+    label = label.strip()
+    if not label:
+        raise InvalidInput(_("A label is required."), field="label")
+    with transaction.atomic():
+        if CustomFieldDefinition.objects.filter(key=key).exists():
+            raise Conflict(_("A field with this key exists."), field="key")
+        definition = CustomFieldDefinition.objects.create(
+            key=key,
+            label=label[:200],
+            kind=kind,
+            choices=clean_choices,
+            required_to_solve=required_to_solve,
+            visible_to_customers=visible_to_customers,
+            position=position,
+        )
+        record_event(definition, action="field_definition.created", actor=by, via=via,
+                     data={"key": key, "kind": kind})  # fmt: skip
+        publish(
+            events.FieldDefinitionChanged(
+                audience=Audience(), definition_id=definition.pk, key=key, created=True
+            )
+        )
+    return definition
+
+
+_DEFINITION_CHANGES = frozenset(
+    {"label", "choices", "required_to_solve", "visible_to_customers", "active", "position"}
+)
+
+
+def update_field_definition(
+    definition: CustomFieldDefinition,
+    *,
+    by: User | None,
+    via: str = Via.SYSTEM,
+    **changes: Any,
+) -> CustomFieldDefinition:
+    """Change a definition; its key and kind are fixed so stored values stay meaningful."""
+    _require_admin(by)
+    unknown = set(changes) - _DEFINITION_CHANGES
+    if unknown:
+        raise InvalidInput(_("This cannot be changed."), field=sorted(unknown)[0])
+    with transaction.atomic():
+        locked = CustomFieldDefinition.objects.select_for_update().get(pk=definition.pk)
+        if "label" in changes:
+            label = str(changes["label"]).strip()
+            if not label:
+                raise InvalidInput(_("A label is required."), field="label")
+            locked.label = label[:200]
+        if "choices" in changes:
+            locked.choices = _clean_choices(locked.kind, changes["choices"])
+        for flag in ("required_to_solve", "visible_to_customers", "active"):
+            if flag in changes:
+                setattr(locked, flag, bool(changes[flag]))
+        if "position" in changes:
+            locked.position = int(changes["position"])
+        locked.save()
+        record_event(locked, action="field_definition.updated", actor=by, via=via,
+                     data={k: changes[k] for k in sorted(changes)})  # fmt: skip
+        publish(
+            events.FieldDefinitionChanged(
+                audience=Audience(), definition_id=locked.pk, key=locked.key, created=False
+            )
+        )
+    return locked
+
+
+# --- internals --------------------------------------------------------------
+
+
+def _next_number() -> int:
+    # The UPDATE takes the row lock, so concurrent creators queue here and
+    # never share a number; the row is created by a migration.
+    updated = Counter.objects.filter(name=NUMBER_COUNTER).update(value=F("value") + 1)
+    if not updated:
+        Counter.objects.create(name=NUMBER_COUNTER, value=1)
+        return 1
+    return int(Counter.objects.values_list("value", flat=True).get(name=NUMBER_COUNTER))
+
+
+def _lock(conversation: Conversation) -> Conversation:
+    try:
+        return Conversation.objects.select_for_update().get(pk=conversation.pk)
+    except Conversation.DoesNotExist:
+        raise NotFound(_("No such conversation.")) from None
+
+
+def _lock_following_merges(conversation: Conversation) -> Conversation:
+    """Lock the conversation, or the one it was merged into (a reply to an old thread)."""
+    conv = _lock(conversation)
+    seen = {conv.pk}
+    while conv.merged_into_id is not None and conv.merged_into_id not in seen:
+        seen.add(conv.merged_into_id)
+        conv = Conversation.objects.select_for_update().get(pk=conv.merged_into_id)
+    return conv
+
+
+def _invisible_or_forbidden(by: User, conv: Conversation) -> Exception:
+    if not can_see(by, conv):
+        return NotFound(_("No such conversation."))
+    return PermissionDenied(_("You may not change this conversation."))
+
+
+def _require_work(by: User | None, conv: Conversation) -> None:
+    if by is not None and not can_work(by, conv):
+        raise _invisible_or_forbidden(by, conv)
+
+
+def _require_admin(by: User | None) -> None:
+    if by is not None and not by.is_admin:
+        raise PermissionDenied(_("Only admins may change field definitions."))
+
+
+def _check_not_merged(conv: Conversation) -> None:
+    if conv.merged_into_id is not None:
+        raise Conflict(_("Conversation #%(number)s was merged into another.")
+                       % {"number": conv.number})  # fmt: skip
+
+
+def _check_choice(value: object, allowed: Sequence[object], field: str) -> None:
+    if value not in allowed:
+        raise InvalidInput(
+            _("%(value)s is not one of: %(allowed)s.")
+            % {"value": value, "allowed": ", ".join(str(a) for a in allowed)},
+            field=field,
+        )
+
+
+def _clean_subject(subject: str) -> str:
+    subject = " ".join(subject.split())
+    if not subject:
+        raise InvalidInput(_("A subject is required."), field="subject")
+    if len(subject) > MAX_SUBJECT:
+        raise InvalidInput(
+            _("The subject is longer than %(max)d characters.") % {"max": MAX_SUBJECT},
+            field="subject",
+        )
+    return subject
+
+
+def _clean_body(text: str, html: str, attachments: Sequence[Upload]) -> tuple[str, str]:
+    clean_html = sanitize_html(html) if html else ""
+    text = text.strip()
+    if not text and clean_html:
+        text = html_to_text(clean_html)
+    if not text and not attachments:
+        raise InvalidInput(_("The message is empty."), field="text")
+    for upload in attachments:
+        _check_upload(upload)
+    return text, clean_html
+
+
+def _check_upload(upload: Upload) -> None:
+    limit = settings.MAX_ATTACHMENT_BYTES
+    if len(upload.content) > limit:
+        raise InvalidInput(
+            _("%(name)s is larger than %(mb)d MB.")
+            % {"name": upload.filename, "mb": limit // (1024 * 1024)},
+            field="attachments",
+        )
+    if not upload.filename.strip():
+        raise InvalidInput(_("An attachment needs a file name."), field="attachments")
+
+
+def _sniff_content_type(content: bytes) -> str:
+    kind = filetype.guess(content)
+    if kind is not None:
+        return str(kind.mime)
+    try:
+        content[:4096].decode("utf-8")
+    except UnicodeDecodeError:
+        return "application/octet-stream"
+    return "text/plain"
+
+
+def _create_message(
+    conv: Conversation,
+    *,
+    kind: str,
+    channel: str,
+    by: User | None,
+    text: str,
+    html: str,
+    at: datetime,
+    attachments: Sequence[Upload],
+    email_message_id: str = "",
+) -> Message:
+    from_customer = kind == MessageKind.CUSTOMER
+    message = Message.objects.create(
+        conversation=conv,
+        kind=kind,
+        channel=channel,
+        author_user=by if by is not None and not (from_customer and by.is_agent_staff) else None,
+        author_customer_id=conv.customer_id if from_customer else None,
+        text=text,
+        html=html,
+        email_message_id=email_message_id[:998],
+        created_at=at,
+    )
+    for upload in attachments:
+        content = upload.content
+        digest = hashlib.sha256(content).hexdigest()
+        attachment = Attachment(
+            message=message,
+            filename=upload.filename.strip().replace("/", "_").replace("\\", "_")[:255],
+            size=len(content),
+            sha256=digest,
+            content_type=_sniff_content_type(content),
+            created_at=at,
+        )
+        attachment.file.save(digest, ContentFile(content), save=False)
+        attachment.save()
+    return message
+
+
+def _add_note_locked(
+    conv: Conversation,
+    *,
+    by: User | None,
+    text: str,
+    html: str,
+    via: str,
+    at: datetime,
+    attachments: Sequence[Upload],
+) -> Message:
+    message = _create_message(
+        conv, kind=MessageKind.NOTE, channel=conv.channel, by=by, text=text, html=html, at=at,
+        attachments=attachments,
+    )  # fmt: skip
+    _touch(conv, at)
+    conv.save(update_fields=["last_activity_at", "updated_at"])
+    record_event(conv, action="message.added", actor=by, via=via, at=at,
+                 data={"message_id": message.pk, "kind": message.kind})  # fmt: skip
+    _publish_message(conv, message)
+    return message
+
+
+def _touch(conv: Conversation, at: datetime) -> None:
+    conv.last_activity_at = max(conv.last_activity_at, at)
+    conv.updated_at = max(conv.updated_at, at)
+
+
+def _apply_status(conv: Conversation, status: str, *, at: datetime, by: User | None) -> None:
+    if status not in TRANSITIONS[conv.status]:
+        raise Conflict(
+            _("A conversation cannot go from %(old)s to %(new)s.")
+            % {"old": Status(conv.status).label, "new": Status(status).label},
+            field="status",
+        )
+    if status == Status.SOLVED:
+        _check_required_fields(conv)
+        conv.solved_at = at
+    elif status == Status.CLOSED:
+        conv.closed_at = at
+    else:
+        conv.solved_at = None
+    conv.status = status
+
+
+def _check_required_fields(conv: Conversation) -> None:
+    for definition in _field_definitions().values():
+        if not definition.required_to_solve or not definition.active:
+            continue
+        value = conv.custom_fields.get(definition.key)
+        if value is None or value == "" or (definition.kind == FieldKind.CHECKBOX and not value):
+            raise InvalidInput(
+                _("%(label)s must be filled in before solving.") % {"label": definition.label},
+                field=f"custom_fields.{definition.key}",
+            )
+
+
+def _record_status(
+    conv: Conversation,
+    previous: str,
+    *,
+    by: User | None,
+    via: str,
+    at: datetime,
+    reason: str,
+) -> None:
+    record_event(
+        conv, action="conversation.status_changed", actor=by, via=via, at=at,
+        data={"status": conv.status, "previous_status": previous, "reason": reason},
+    )  # fmt: skip
+    publish(
+        events.ConversationStatusChanged(
+            audience=_audience(conv, public=True),
+            conversation_id=conv.pk,
+            number=conv.number,
+            status=conv.status,
+            previous_status=previous,
+        )
+    )
+
+
+def _record_assignment(
+    conv: Conversation, previous: int | None, *, by: User | None, via: str, at: datetime
+) -> None:
+    record_event(
+        conv, action="conversation.assigned", actor=by, via=via, at=at,
+        data={"assignee_id": conv.assignee_id, "previous_assignee_id": previous},
+    )  # fmt: skip
+    publish(
+        events.ConversationAssigned(
+            audience=_audience(conv, public=False, extra_user_ids=(previous,)),
+            conversation_id=conv.pk,
+            number=conv.number,
+            assignee_id=conv.assignee_id,
+            previous_assignee_id=previous,
+        )
+    )
+
+
+def _publish_message(conv: Conversation, message: Message) -> None:
+    publish(
+        events.MessageAdded(
+            audience=_audience(conv, public=message.is_public),
+            conversation_id=conv.pk,
+            number=conv.number,
+            message_id=message.pk,
+            kind=message.kind,
+            public=message.is_public,
+            author_user_id=message.author_user_id,
+        )
+    )
+
+
+def _audience(
+    conv: Conversation,
+    *,
+    public: bool,
+    extra_team_ids: Sequence[int | None] = (),
+    extra_user_ids: Sequence[int | None] = (),
+) -> Audience:
+    users = {conv.assignee_id, conv.owner_id, *extra_user_ids}
+    teams = {conv.team_id, *extra_team_ids}
+    return Audience(
+        user_ids=frozenset(u for u in users if u is not None),
+        team_ids=frozenset(t for t in teams if t is not None),
+        customer_id=conv.customer_id if public else None,
+    )
+
+
+def _works_in(user: User, team: Team | None) -> bool:
+    if sees_everything(user):
+        return True
+    return team is not None and team.pk in team_ids_for(user)
+
+
+def _check_assignable(assignee: User, team: Team | None) -> None:
+    if not assignee.is_active or not assignee.is_agent_staff:
+        raise InvalidInput(_("%(name)s cannot be assigned conversations.")
+                           % {"name": assignee}, field="assignee")  # fmt: skip
+    if team is not None and not _works_in(assignee, team):
+        raise InvalidInput(
+            _("%(name)s is not a member of %(team)s.") % {"name": assignee, "team": team},
+            field="assignee",
+        )
+
+
+def _default_team(by: User) -> Team | None:
+    if sees_everything(by):
+        return None
+    team_ids = sorted(team_ids_for(by))
+    if not team_ids:
+        raise InvalidInput(_("Choose a team."), field="team")
+    return Team.objects.get(pk=team_ids[0])
+
+
+def _check_customer_may_open(
+    by: User,
+    *,
+    customer: Customer,
+    kind: str,
+    team: Team | None,
+    assignee: User | None,
+    tags: Sequence[str],
+) -> None:
+    own = getattr(by, "customer", None)
+    if own is None or own.pk != customer.pk:
+        raise PermissionDenied(_("Customers open conversations only for themselves."),
+                               field="customer")  # fmt: skip
+    if kind != MessageKind.CUSTOMER:
+        raise PermissionDenied(_("Customers send customer messages."), field="kind")
+    for field, value in (("team", team), ("assignee", assignee), ("tags", tags)):
+        if value:
+            raise PermissionDenied(_("Customers cannot set this."), field=field)
+
+
+def _clean_tags(tags: Sequence[str]) -> list[str]:
+    if isinstance(tags, str):
+        raise InvalidInput(_("Tags must be a list."), field="tags")
+    names: list[str] = []
+    for raw in tags:
+        name = _TAG_SPACES.sub("-", str(raw).strip().lower())
+        if not name:
+            raise InvalidInput(_("A tag cannot be empty."), field="tags")
+        if len(name) > MAX_TAG or "," in name:
+            raise InvalidInput(
+                _("%(tag)s is not a valid tag (no commas, at most %(max)d characters).")
+                % {"tag": name, "max": MAX_TAG},
+                field="tags",
+            )
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def _link_tags(conv: Conversation, names: Sequence[str]) -> list[str]:
+    """Attach tags by name, creating them; returns the names newly attached."""
+    existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
+    for name in names:
+        if name not in existing:
+            tag, _created = Tag.objects.get_or_create(name=name)
+            existing[name] = tag
+    linked = set(
+        ConversationTag.objects.filter(conversation=conv, tag__name__in=names).values_list(
+            "tag__name", flat=True
+        )
+    )
+    added = [n for n in names if n not in linked]
+    ConversationTag.objects.bulk_create(
+        [ConversationTag(conversation=conv, tag=existing[n]) for n in added]
+    )
+    return added
+
+
+def _change_tags(
+    conversation: Conversation,
+    *,
+    by: User | None,
+    add: Sequence[str],
+    remove: Sequence[str],
+    via: str,
+    at: datetime | None,
+) -> Conversation:
+    at = at or timezone.now()
+    to_add = _clean_tags(add)
+    to_remove = _clean_tags(remove)
+    with transaction.atomic():
+        conv = _lock(conversation)
+        _require_work(by, conv)
+        added = _link_tags(conv, to_add) if to_add else []
+        removed: list[str] = []
+        if to_remove:
+            links = ConversationTag.objects.filter(conversation=conv, tag__name__in=to_remove)
+            removed = sorted(links.values_list("tag__name", flat=True))
+            links.delete()
+        if not added and not removed:
+            return conv
+        conv.updated_at = at
+        conv.save(update_fields=["updated_at"])
+        record_event(conv, action="conversation.tags_changed", actor=by, via=via, at=at,
+                     data={"added": added, "removed": removed})  # fmt: skip
+        publish(
+            events.ConversationTagsChanged(
+                audience=_audience(conv, public=False),
+                conversation_id=conv.pk,
+                number=conv.number,
+                added=tuple(added),
+                removed=tuple(removed),
+            )
+        )
+    return conv
+
+
+def _field_definitions() -> dict[str, CustomFieldDefinition]:
+    return {d.key: d for d in CustomFieldDefinition.objects.all()}
+
+
+def _clean_choices(kind: str, choices: Any) -> list[str]:
+    if kind != FieldKind.CHOICE:
+        if choices:
+            raise InvalidInput(_("Only choice fields have choices."), field="choices")
+        return []
+    if isinstance(choices, str) or not isinstance(choices, Sequence):
+        raise InvalidInput(_("Choices must be a list."), field="choices")
+    cleaned = [str(c).strip() for c in choices if str(c).strip()]
+    if not cleaned:
+        raise InvalidInput(_("A choice field needs at least one choice."), field="choices")
+    if len(set(cleaned)) != len(cleaned):
+        raise InvalidInput(_("Choices must be distinct."), field="choices")
+    return cleaned
+
+
+def _clean_field_values(
+    values: Mapping[str, Any],
+    definitions: Mapping[str, CustomFieldDefinition],
+    by: User | None,
+) -> dict[str, Any]:
+    cleaned: dict[str, Any] = {}
+    for key, value in values.items():
+        field = f"custom_fields.{key}"
+        definition = definitions.get(key)
+        if definition is None or not definition.active:
+            raise InvalidInput(_("There is no field %(key)s.") % {"key": key}, field=field)
+        if by is not None and by.is_customer and not definition.visible_to_customers:
+            raise PermissionDenied(_("This field is not yours to set."), field=field)
+        cleaned[key] = None if value is None else _clean_field_value(definition, value, field)
+    return cleaned
+
+
+def _clean_text_value(definition: CustomFieldDefinition, value: Any, field: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(_("Enter text."), field=field)
+    if len(value) > MAX_TEXT_FIELD:
+        raise InvalidInput(_("The text is too long."), field=field)
+    return value.strip()
+
+
+def _clean_number_value(definition: CustomFieldDefinition, value: Any, field: str) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise InvalidInput(_("Enter a number."), field=field)
+    try:
+        number = float(value)
+    except ValueError:
+        raise InvalidInput(_("Enter a number."), field=field) from None
+    if not math.isfinite(number):
+        raise InvalidInput(_("Enter a number."), field=field)
+    return int(number) if number.is_integer() else number
+
+
+def _clean_date_value(definition: CustomFieldDefinition, value: Any, field: str) -> str:
+    if isinstance(value, datetime):
+        raise InvalidInput(_("Enter a date (YYYY-MM-DD)."), field=field)
+    if isinstance(value, date):
+        return value.isoformat()
+    try:
+        return date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        raise InvalidInput(_("Enter a date (YYYY-MM-DD)."), field=field) from None
+
+
+def _clean_choice_value(definition: CustomFieldDefinition, value: Any, field: str) -> str:
+    if value not in definition.choices:
+        raise InvalidInput(
+            _("Choose one of: %(choices)s.") % {"choices": ", ".join(definition.choices)},
+            field=field,
+        )
+    return str(value)
+
+
+def _clean_checkbox_value(definition: CustomFieldDefinition, value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput(_("Enter true or false."), field=field)
+    return value
+
+
+_FIELD_CLEANERS: dict[str, Callable[[CustomFieldDefinition, Any, str], Any]] = {
+    FieldKind.TEXT: _clean_text_value,
+    FieldKind.NUMBER: _clean_number_value,
+    FieldKind.DATE: _clean_date_value,
+    FieldKind.CHOICE: _clean_choice_value,
+    FieldKind.CHECKBOX: _clean_checkbox_value,
+}
+
+
+def _clean_field_value(definition: CustomFieldDefinition, value: Any, field: str) -> Any:
+    return _FIELD_CLEANERS[definition.kind](definition, value, field)
