@@ -10,15 +10,10 @@ intake and the CLI all call these; nothing else writes these models.
 from __future__ import annotations
 
 import hashlib
-import math
-import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-import filetype
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F, Max
@@ -26,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from frontdesk.accounts.models import Team, User
-from frontdesk.conversations import events
+from frontdesk.conversations import events, validation
 from frontdesk.conversations.models import (
     TRANSITIONS,
     Attachment,
@@ -48,28 +43,33 @@ from frontdesk.conversations.permissions import (
     sees_everything,
     team_ids_for,
 )
+from frontdesk.conversations.validation import Upload
 from frontdesk.core.audit import record_event
 from frontdesk.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from frontdesk.core.events import Audience, publish
-from frontdesk.core.html import html_to_text, sanitize_html
 from frontdesk.core.models import Counter, Via
 from frontdesk.customers.models import Customer
 
+__all__ = [
+    "Upload",  # re-exported: every door builds uploads for these services
+    "create_conversation",
+    "add_customer_message",
+    "add_reply",
+    "add_note",
+    "assign",
+    "set_team",
+    "transfer",
+    "set_status",
+    "set_priority",
+    "add_tags",
+    "remove_tags",
+    "set_fields",
+    "merge",
+    "create_field_definition",
+    "update_field_definition",
+]
+
 NUMBER_COUNTER = "conversation_number"
-MAX_SUBJECT = 500
-MAX_TEXT_FIELD = 10_000
-MAX_TAG = 64
-
-_TAG_SPACES = re.compile(r"\s+")
-_FIELD_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-
-
-@dataclass(frozen=True)
-class Upload:
-    """An attachment as received; its type is sniffed from the bytes, never trusted."""
-
-    filename: str
-    content: bytes
 
 
 # --- creating ---------------------------------------------------------------
@@ -96,12 +96,12 @@ def create_conversation(
 ) -> Conversation:
     """Open a conversation with its first message, from the customer or (outbound) an agent."""
     at = at or timezone.now()
-    subject = _clean_subject(subject)
-    _check_choice(channel, Channel.values, "channel")
-    _check_choice(priority, Priority.values, "priority")
-    _check_choice(kind, (MessageKind.CUSTOMER, MessageKind.REPLY), "kind")
-    text, html = _clean_body(text, html, attachments)
-    tag_names = _clean_tags(tags)
+    subject = validation.clean_subject(subject)
+    validation.check_choice(channel, Channel.values, "channel")
+    validation.check_choice(priority, Priority.values, "priority")
+    validation.check_choice(kind, (MessageKind.CUSTOMER, MessageKind.REPLY), "kind")
+    text, html = validation.clean_body(text, html, attachments)
+    tag_names = validation.clean_tags(tags)
     field_values = dict(fields or {})
 
     if by is not None:
@@ -120,7 +120,7 @@ def create_conversation(
 
     with transaction.atomic():
         definitions = _field_definitions()
-        cleaned_fields = _clean_field_values(field_values, definitions, by)
+        cleaned_fields = validation.clean_field_values(field_values, definitions, by)
         conversation = Conversation.objects.create(
             number=_next_number(),
             subject=subject,
@@ -194,8 +194,8 @@ def add_customer_message(
     """Add what the customer wrote; a waiting or solved conversation opens again."""
     at = at or timezone.now()
     channel = channel or conversation.channel
-    _check_choice(channel, Channel.values, "channel")
-    text, html = _clean_body(text, html, attachments)
+    validation.check_choice(channel, Channel.values, "channel")
+    text, html = validation.clean_body(text, html, attachments)
     with transaction.atomic():
         conv = _lock_following_merges(conversation)
         if by is not None and not (can_see(by, conv) and (by.is_customer or can_work(by, conv))):
@@ -259,9 +259,9 @@ def add_reply(
     as people expect: whoever answered is the one the customer will write to.
     """
     at = at or timezone.now()
-    text, html = _clean_body(text, html, attachments)
+    text, html = validation.clean_body(text, html, attachments)
     if status is not None:
-        _check_choice(status, Status.values, "status")
+        validation.check_choice(status, Status.values, "status")
     with transaction.atomic():
         conv = _lock(conversation)
         _require_work(by, conv)
@@ -326,7 +326,7 @@ def add_note(
 ) -> Message:
     """An internal note: staff see it, the customer never does."""
     at = at or timezone.now()
-    text, html = _clean_body(text, html, attachments)
+    text, html = validation.clean_body(text, html, attachments)
     with transaction.atomic():
         conv = _lock(conversation)
         _require_work(by, conv)
@@ -510,7 +510,7 @@ def set_status(
     A customer may mark their own conversation solved, nothing else.
     """
     at = at or timezone.now()
-    _check_choice(status, Status.values, "status")
+    validation.check_choice(status, Status.values, "status")
     with transaction.atomic():
         conv = _lock(conversation)
         if by is not None and by.is_customer:
@@ -540,7 +540,7 @@ def set_priority(
     at: datetime | None = None,
 ) -> Conversation:
     at = at or timezone.now()
-    _check_choice(priority, Priority.values, "priority")
+    validation.check_choice(priority, Priority.values, "priority")
     with transaction.atomic():
         conv = _lock(conversation)
         _require_work(by, conv)
@@ -605,7 +605,7 @@ def set_fields(
                 raise NotFound(_("No such conversation."))
         else:
             _require_work(by, conv)
-        cleaned = _clean_field_values(values, _field_definitions(), by)
+        cleaned = validation.clean_field_values(values, _field_definitions(), by)
         merged = dict(conv.custom_fields)
         changed: list[str] = []
         for key, value in cleaned.items():
@@ -745,13 +745,13 @@ def create_field_definition(
     via: str = Via.SYSTEM,
 ) -> CustomFieldDefinition:
     _require_admin(by)
-    if not _FIELD_KEY.match(key):
+    if not validation.FIELD_KEY.match(key):
         raise InvalidInput(
             _("Use lower-case letters, digits and underscores, starting with a letter."),
             field="key",
         )
-    _check_choice(kind, FieldKind.values, "kind")
-    clean_choices = _clean_choices(kind, choices)
+    validation.check_choice(kind, FieldKind.values, "kind")
+    clean_choices = validation.clean_choices(kind, choices)
     label = label.strip()
     if not label:
         raise InvalidInput(_("A label is required."), field="label")
@@ -802,7 +802,7 @@ def update_field_definition(
                 raise InvalidInput(_("A label is required."), field="label")
             locked.label = label[:200]
         if "choices" in changes:
-            locked.choices = _clean_choices(locked.kind, changes["choices"])
+            locked.choices = validation.clean_choices(locked.kind, changes["choices"])
         for flag in ("required_to_solve", "visible_to_customers", "active"):
             if flag in changes:
                 setattr(locked, flag, bool(changes[flag]))
@@ -871,62 +871,6 @@ def _check_not_merged(conv: Conversation) -> None:
                        % {"number": conv.number})  # fmt: skip
 
 
-def _check_choice(value: object, allowed: Sequence[object], field: str) -> None:
-    if value not in allowed:
-        raise InvalidInput(
-            _("%(value)s is not one of: %(allowed)s.")
-            % {"value": value, "allowed": ", ".join(str(a) for a in allowed)},
-            field=field,
-        )
-
-
-def _clean_subject(subject: str) -> str:
-    subject = " ".join(subject.split())
-    if not subject:
-        raise InvalidInput(_("A subject is required."), field="subject")
-    if len(subject) > MAX_SUBJECT:
-        raise InvalidInput(
-            _("The subject is longer than %(max)d characters.") % {"max": MAX_SUBJECT},
-            field="subject",
-        )
-    return subject
-
-
-def _clean_body(text: str, html: str, attachments: Sequence[Upload]) -> tuple[str, str]:
-    clean_html = sanitize_html(html) if html else ""
-    text = text.strip()
-    if not text and clean_html:
-        text = html_to_text(clean_html)
-    if not text and not attachments:
-        raise InvalidInput(_("The message is empty."), field="text")
-    for upload in attachments:
-        _check_upload(upload)
-    return text, clean_html
-
-
-def _check_upload(upload: Upload) -> None:
-    limit = settings.MAX_ATTACHMENT_BYTES
-    if len(upload.content) > limit:
-        raise InvalidInput(
-            _("%(name)s is larger than %(mb)d MB.")
-            % {"name": upload.filename, "mb": limit // (1024 * 1024)},
-            field="attachments",
-        )
-    if not upload.filename.strip():
-        raise InvalidInput(_("An attachment needs a file name."), field="attachments")
-
-
-def _sniff_content_type(content: bytes) -> str:
-    kind = filetype.guess(content)
-    if kind is not None:
-        return str(kind.mime)
-    try:
-        content[:4096].decode("utf-8")
-    except UnicodeDecodeError:
-        return "application/octet-stream"
-    return "text/plain"
-
-
 def _create_message(
     conv: Conversation,
     *,
@@ -959,7 +903,7 @@ def _create_message(
             filename=upload.filename.strip().replace("/", "_").replace("\\", "_")[:255],
             size=len(content),
             sha256=digest,
-            content_type=_sniff_content_type(content),
+            content_type=validation.sniff_content_type(content),
             created_at=at,
         )
         attachment.file.save(digest, ContentFile(content), save=False)
@@ -1141,25 +1085,6 @@ def _check_customer_may_open(
             raise PermissionDenied(_("Customers cannot set this."), field=field)
 
 
-def _clean_tags(tags: Sequence[str]) -> list[str]:
-    if isinstance(tags, str):
-        raise InvalidInput(_("Tags must be a list."), field="tags")
-    names: list[str] = []
-    for raw in tags:
-        name = _TAG_SPACES.sub("-", str(raw).strip().lower())
-        if not name:
-            raise InvalidInput(_("A tag cannot be empty."), field="tags")
-        if len(name) > MAX_TAG or "," in name:
-            raise InvalidInput(
-                _("%(tag)s is not a valid tag (no commas, at most %(max)d characters).")
-                % {"tag": name, "max": MAX_TAG},
-                field="tags",
-            )
-        if name not in names:
-            names.append(name)
-    return names
-
-
 def _link_tags(conv: Conversation, names: Sequence[str]) -> list[str]:
     """Attach tags by name, creating them; returns the names newly attached."""
     existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
@@ -1189,8 +1114,8 @@ def _change_tags(
     at: datetime | None,
 ) -> Conversation:
     at = at or timezone.now()
-    to_add = _clean_tags(add)
-    to_remove = _clean_tags(remove)
+    to_add = validation.clean_tags(add)
+    to_remove = validation.clean_tags(remove)
     with transaction.atomic():
         conv = _lock(conversation)
         _require_work(by, conv)
@@ -1220,94 +1145,3 @@ def _change_tags(
 
 def _field_definitions() -> dict[str, CustomFieldDefinition]:
     return {d.key: d for d in CustomFieldDefinition.objects.all()}
-
-
-def _clean_choices(kind: str, choices: Any) -> list[str]:
-    if kind != FieldKind.CHOICE:
-        if choices:
-            raise InvalidInput(_("Only choice fields have choices."), field="choices")
-        return []
-    if isinstance(choices, str) or not isinstance(choices, Sequence):
-        raise InvalidInput(_("Choices must be a list."), field="choices")
-    cleaned = [str(c).strip() for c in choices if str(c).strip()]
-    if not cleaned:
-        raise InvalidInput(_("A choice field needs at least one choice."), field="choices")
-    if len(set(cleaned)) != len(cleaned):
-        raise InvalidInput(_("Choices must be distinct."), field="choices")
-    return cleaned
-
-
-def _clean_field_values(
-    values: Mapping[str, Any],
-    definitions: Mapping[str, CustomFieldDefinition],
-    by: User | None,
-) -> dict[str, Any]:
-    cleaned: dict[str, Any] = {}
-    for key, value in values.items():
-        field = f"custom_fields.{key}"
-        definition = definitions.get(key)
-        if definition is None or not definition.active:
-            raise InvalidInput(_("There is no field %(key)s.") % {"key": key}, field=field)
-        if by is not None and by.is_customer and not definition.visible_to_customers:
-            raise PermissionDenied(_("This field is not yours to set."), field=field)
-        cleaned[key] = None if value is None else _clean_field_value(definition, value, field)
-    return cleaned
-
-
-def _clean_text_value(definition: CustomFieldDefinition, value: Any, field: str) -> str:
-    if not isinstance(value, str):
-        raise InvalidInput(_("Enter text."), field=field)
-    if len(value) > MAX_TEXT_FIELD:
-        raise InvalidInput(_("The text is too long."), field=field)
-    return value.strip()
-
-
-def _clean_number_value(definition: CustomFieldDefinition, value: Any, field: str) -> int | float:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise InvalidInput(_("Enter a number."), field=field)
-    try:
-        number = float(value)
-    except ValueError:
-        raise InvalidInput(_("Enter a number."), field=field) from None
-    if not math.isfinite(number):
-        raise InvalidInput(_("Enter a number."), field=field)
-    return int(number) if number.is_integer() else number
-
-
-def _clean_date_value(definition: CustomFieldDefinition, value: Any, field: str) -> str:
-    if isinstance(value, datetime):
-        raise InvalidInput(_("Enter a date (YYYY-MM-DD)."), field=field)
-    if isinstance(value, date):
-        return value.isoformat()
-    try:
-        return date.fromisoformat(str(value)).isoformat()
-    except ValueError:
-        raise InvalidInput(_("Enter a date (YYYY-MM-DD)."), field=field) from None
-
-
-def _clean_choice_value(definition: CustomFieldDefinition, value: Any, field: str) -> str:
-    if value not in definition.choices:
-        raise InvalidInput(
-            _("Choose one of: %(choices)s.") % {"choices": ", ".join(definition.choices)},
-            field=field,
-        )
-    return str(value)
-
-
-def _clean_checkbox_value(definition: CustomFieldDefinition, value: Any, field: str) -> bool:
-    if not isinstance(value, bool):
-        raise InvalidInput(_("Enter true or false."), field=field)
-    return value
-
-
-_FIELD_CLEANERS: dict[str, Callable[[CustomFieldDefinition, Any, str], Any]] = {
-    FieldKind.TEXT: _clean_text_value,
-    FieldKind.NUMBER: _clean_number_value,
-    FieldKind.DATE: _clean_date_value,
-    FieldKind.CHOICE: _clean_choice_value,
-    FieldKind.CHECKBOX: _clean_checkbox_value,
-}
-
-
-def _clean_field_value(definition: CustomFieldDefinition, value: Any, field: str) -> Any:
-    return _FIELD_CLEANERS[definition.kind](definition, value, field)
