@@ -35,6 +35,8 @@ class FrontdeskUserManager(UserManager["User"]):
     ) -> User:
         email = self.normalize_email(email).lower()
         extra.setdefault("username", email)
+        # The Django admin site lets in is_staff users only; it follows the admin role.
+        extra.setdefault("is_staff", extra.get("role") == Role.ADMIN)
         return super().create_user(email=email, password=password, **extra)
 
     def create_superuser(  # type: ignore[override]
@@ -67,7 +69,9 @@ class User(AbstractUser):
         help_text=_("May see and act on conversations of every team."),
     )
     languages = models.JSONField(_("languages"), default=list, blank=True)
-    skills = models.ManyToManyField(Skill, blank=True, related_name="users", verbose_name=_("skills"))
+    skills = models.ManyToManyField(
+        Skill, blank=True, related_name="users", verbose_name=_("skills")
+    )
     presence = models.CharField(
         _("presence"), max_length=10, choices=Presence.choices, default=Presence.OFFLINE
     )
@@ -77,7 +81,7 @@ class User(AbstractUser):
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = ["username"]
 
-    objects: ClassVar[FrontdeskUserManager] = FrontdeskUserManager()  # type: ignore[assignment]
+    objects: ClassVar[FrontdeskUserManager] = FrontdeskUserManager()
 
     class Meta:
         ordering = ["id"]

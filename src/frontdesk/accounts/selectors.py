@@ -1,0 +1,78 @@
+"""Reads of people and teams, scoped to what the asking user may see.
+
+Scope: every staff role (admin, supervisor, agent, reviewer) sees every user and
+team, because routing, transfers and reports need the whole roster. A customer
+(portal login) sees only their own user and no team.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from frontdesk.accounts.models import Membership, Role, Team, User
+from frontdesk.core.errors import InvalidInput, NotFound
+from frontdesk.core.pagination import DEFAULT_LIMIT, Page, keyset_page
+
+
+def is_staff_member(user: User) -> bool:
+    """An active user with a staff role; superusers count as admins."""
+    return bool(user.is_active and (user.is_agent_staff or user.is_superuser))
+
+
+def team_ids_for(user: User) -> frozenset[int]:
+    """The teams `user` is a member of; `sees_all_teams` is for the caller to weigh."""
+    if user.pk is None:
+        return frozenset()
+    return frozenset(Membership.objects.filter(user_id=user.pk).values_list("team_id", flat=True))
+
+
+def _visible_users(user: User) -> QuerySet[User]:
+    if is_staff_member(user):
+        return User.objects.all()
+    if user.is_active and user.pk is not None:
+        return User.objects.filter(pk=user.pk)
+    return User.objects.none()
+
+
+def access_user(user: User, user_id: int) -> User:
+    found = _visible_users(user).filter(pk=user_id).prefetch_related("teams", "skills").first()
+    if found is None:
+        raise NotFound(_("No such user."))
+    return found
+
+
+def list_users(
+    user: User,
+    *,
+    role: str | None = None,
+    team_id: int | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[User]:
+    """Users ordered by id; a membership row is unique per team, so the join cannot repeat."""
+    queryset = _visible_users(user)
+    if role is not None:
+        if role not in Role.values:
+            raise InvalidInput(_("Unknown role: %(role)s.") % {"role": role}, field="role")
+        queryset = queryset.filter(role=role)
+    if team_id is not None:
+        queryset = queryset.filter(memberships__team_id=team_id)
+    queryset = queryset.prefetch_related("teams", "skills")
+    return keyset_page(queryset, key="id", descending=False, cursor=cursor, limit=limit)
+
+
+def access_team(user: User, team_id: int) -> Team:
+    found = None
+    if is_staff_member(user):
+        found = Team.objects.select_related("lead").filter(pk=team_id).first()
+    if found is None:
+        raise NotFound(_("No such team."))
+    return found
+
+
+def list_teams(user: User) -> list[Team]:
+    """All teams by name for staff; a handful of rows, so no pagination."""
+    if not is_staff_member(user):
+        return []
+    return list(Team.objects.select_related("lead").order_by("name", "id"))

@@ -1,0 +1,135 @@
+"""Reads of customers and companies, scoped to what the asking user may see.
+
+Scope, applied in SQL:
+- staff (admin, supervisor, agent, reviewer) see every customer and company;
+- a customer (portal login) sees only their own Customer row, and their own
+  company only when it has `members_see_all`;
+- anyone else (inactive users) sees nothing.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from frontdesk.accounts.models import User
+from frontdesk.accounts.selectors import is_staff_member
+from frontdesk.core.errors import InvalidInput, NotFound
+from frontdesk.core.pagination import DEFAULT_LIMIT, Page, keyset_page
+from frontdesk.customers.models import Company, CompanyDomain, Customer, Identity, IdentityKind
+from frontdesk.customers.normalize import normalize_email, normalize_phone
+
+
+def visible_customers(user: User) -> QuerySet[Customer]:
+    if is_staff_member(user):
+        return Customer.objects.all()
+    if user.is_active and user.is_customer:
+        return Customer.objects.filter(user_id=user.pk)
+    return Customer.objects.none()
+
+
+def visible_companies(user: User) -> QuerySet[Company]:
+    if is_staff_member(user):
+        return Company.objects.all()
+    if user.is_active and user.is_customer:
+        # Customer.user is one-to-one, so this join yields each company once.
+        return Company.objects.filter(members_see_all=True, customers__user_id=user.pk)
+    return Company.objects.none()
+
+
+def _with_details(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
+    return queryset.select_related("company").prefetch_related("identities")
+
+
+def _by_identity(kind: str, normalized: str) -> Customer | None:
+    return _with_details(
+        Customer.objects.filter(identities__kind=kind, identities__normalized=normalized)
+    ).first()
+
+
+def find_customer_by_email(email: str) -> Customer | None:
+    """The customer owning `email` (any case); None also for a malformed address."""
+    try:
+        normalized = normalize_email(email)
+    except InvalidInput:
+        return None
+    return _by_identity(IdentityKind.EMAIL, normalized)
+
+
+def find_customer_by_phone(phone: str) -> Customer | None:
+    """The customer owning `phone`, however it is punctuated; None also for a malformed one."""
+    try:
+        normalized = normalize_phone(phone)
+    except InvalidInput:
+        return None
+    return _by_identity(IdentityKind.PHONE, normalized)
+
+
+def access_customer(user: User, customer_id: int) -> Customer:
+    found = _with_details(visible_customers(user).filter(pk=customer_id)).first()
+    if found is None:
+        raise NotFound(_("No such customer."))
+    return found
+
+
+def _identity_match(q: str) -> Q | None:
+    """Customers whose email or phone is exactly `q`, through the unique identity index."""
+    try:
+        if "@" in q:
+            kind, normalized = IdentityKind.EMAIL, normalize_email(q)
+        else:
+            kind, normalized = IdentityKind.PHONE, normalize_phone(q)
+    except InvalidInput:
+        return None
+    owners = Identity.objects.filter(kind=kind, normalized=normalized).values("customer_id")
+    return Q(pk__in=owners)
+
+
+def list_customers(
+    user: User,
+    *,
+    q: str | None = None,
+    company_id: int | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[Customer]:
+    """Customers ordered by id; `q` matches part of the name, or an email or phone exactly."""
+    queryset = visible_customers(user)
+    if company_id is not None:
+        queryset = queryset.filter(company_id=company_id)
+    text = (q or "").strip()
+    if text:
+        match = Q(name__icontains=text)
+        by_identity = _identity_match(text)
+        if by_identity is not None:
+            match |= by_identity
+        queryset = queryset.filter(match)
+    return keyset_page(
+        _with_details(queryset), key="id", descending=False, cursor=cursor, limit=limit
+    )
+
+
+def access_company(user: User, company_id: int) -> Company:
+    found = visible_companies(user).filter(pk=company_id).prefetch_related("domains").first()
+    if found is None:
+        raise NotFound(_("No such company."))
+    return found
+
+
+def list_companies(
+    user: User, *, q: str | None = None, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+) -> Page[Company]:
+    """Companies ordered by name, id; `q` matches part of the name or an email domain exactly."""
+    queryset = visible_companies(user)
+    text = (q or "").strip()
+    if text:
+        domain = text.lower().lstrip("@")
+        owners = CompanyDomain.objects.filter(domain=domain).values("company_id")
+        queryset = queryset.filter(Q(name__icontains=text) | Q(pk__in=owners))
+    return keyset_page(
+        queryset.prefetch_related("domains"),
+        key="name",
+        descending=False,
+        cursor=cursor,
+        limit=limit,
+    )
