@@ -95,6 +95,15 @@ def test_agent_without_team_choice_files_into_their_own_team(people: Personas) -
     assert conversation.messages.get().author_user_id == people.agent.pk
 
 
+def test_agent_filing_into_another_team_keeps_following_as_owner(people: Personas) -> None:
+    conversation = open_conversation(
+        people.customer, team=people.billing, by=people.agent, channel="phone"
+    )
+    assert conversation.owner_id == people.agent.pk
+    note = services.add_note(conversation, by=people.agent, text="Called back, no answer.")
+    assert note.conversation_id == conversation.pk
+
+
 def test_customer_opens_only_for_themselves(people: Personas) -> None:
     with pytest.raises(PermissionDenied) as error:
         open_conversation(people.other_customer, team=None, by=people.customer_user)

@@ -5,6 +5,8 @@ Conversations are addressed by their human-facing `number`, never by row id.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -12,13 +14,13 @@ from typing import Annotated, Any, Literal
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Router, Schema
 from ninja.responses import Status as HttpStatus
-from pydantic import AwareDatetime, Base64Bytes, Field
+from pydantic import AwareDatetime, BeforeValidator, Field, WithJsonSchema
 
 from frontdesk.accounts.api import TeamRef, UserRef, referenced_team, referenced_user, request_user
 from frontdesk.accounts.models import User
-from frontdesk.conversations import selectors, services
+from frontdesk.conversations import selectors, services, validation
 from frontdesk.conversations.models import (
     Attachment,
     Channel,
@@ -143,6 +145,11 @@ class ConversationDetailOut(ConversationOut):
     merged_into: int | None
     messages: list[MessageOut]
 
+    @staticmethod
+    def resolve_merged_into(obj: Conversation) -> int | None:
+        target = obj.merged_into
+        return target.number if target is not None else None
+
 
 class TagOut(Schema):
     id: int
@@ -171,14 +178,34 @@ class FieldDefinitionList(CursorPageOut):
 # --- schemas: input --------------------------------------------------------------------
 
 
+def _decode_base64(value: Any) -> bytes:
+    if not isinstance(value, str):
+        raise ValueError("Give the file content as a base64 string.")
+    try:
+        return base64.b64decode(value, validate=True)
+    except binascii.Error:
+        raise ValueError("This is not valid base64.") from None
+
+
+Base64Content = Annotated[
+    bytes,
+    BeforeValidator(_decode_base64),
+    WithJsonSchema({"type": "string", "contentEncoding": "base64"}),
+]
+
+
 class AttachmentIn(Input):
     filename: Annotated[str, Field(min_length=1, max_length=255)]
-    content_base64: Base64Bytes
+    content_base64: Base64Content
 
 
 class MessageIn(Input):
     text: Text
     html: str = ""
+    kind: Literal["customer", "reply"] = Field(
+        "customer",
+        description="`customer`: the customer wrote it; `reply`: an agent's outbound message.",
+    )
     attachments: list[AttachmentIn] = []
 
 
@@ -236,7 +263,7 @@ class TransferIn(Input):
 
 
 class FieldDefinitionCreate(Input):
-    key: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[-a-zA-Z0-9_]+$")]
+    key: Annotated[str, Field(min_length=1, max_length=64)]
     label: Annotated[str, Field(min_length=1, max_length=200)]
     kind: FieldKind
     choices: list[str] = []
@@ -316,10 +343,15 @@ def _non_null(changes: Mapping[str, Any], *keys: str) -> None:
 # --- conversations ---------------------------------------------------------------------
 
 
-@router.post("/conversations", response={201: ConversationDetailOut})
+@router.post("/conversations", response={201: ConversationOut})
 def create_conversation(
     request: HttpRequest, payload: ConversationCreate
-) -> HttpStatus[ConversationDetailOut]:
+) -> HttpStatus[Conversation]:
+    """Open a conversation with its first message.
+
+    Name the customer by `customer_id`, or by `customer_email` (staff only), which
+    creates the customer when the address is new.
+    """
     user = request_user(request)
     # One transaction: a refused conversation must not leave a new customer behind.
     with fields_renamed(_CREATE_FIELD_NAMES), transaction.atomic():
@@ -337,6 +369,7 @@ def create_conversation(
             channel=payload.channel,
             text=payload.message.text,
             html=payload.message.html,
+            kind=payload.message.kind,
             attachments=_uploads(payload.message.attachments),
             team=team,
             assignee=assignee,
@@ -346,18 +379,22 @@ def create_conversation(
             language=payload.language,
             via=Via.API,
         )
-    return HttpStatus(201, _detail(request, conversation.number))
+    return HttpStatus(201, conversation)
 
 
-def _detail(request: HttpRequest, number: int) -> ConversationDetailOut:
-    conversation, messages = selectors.conversation_with_messages(request_user(request), number)
-    summary = ConversationOut.model_validate(conversation, context={"request": request})
-    merged_into = conversation.merged_into
-    return ConversationDetailOut(
-        **summary.model_dump(),
-        merged_into=merged_into.number if merged_into is not None else None,
-        messages=[MessageOut.model_validate(message) for message in messages],
-    )
+class _ConversationWithMessages:
+    """A conversation plus its thread as the caller may read it, for ConversationDetailOut."""
+
+    def __init__(self, conversation: Conversation, messages: list[Message]) -> None:
+        self.conversation = conversation
+        self.messages = messages
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conversation, name)
+
+
+def _detail(user: User, number: int) -> _ConversationWithMessages:
+    return _ConversationWithMessages(*selectors.conversation_with_messages(user, number))
 
 
 @router.get("/conversations", response=ConversationPage)
@@ -366,14 +403,25 @@ def list_conversations(
     *,
     status: Status | None = None,
     team: int | None = None,
-    assignee: str | None = None,
+    assignee: Annotated[
+        str | None, Field(description="A user id, or `none` for unassigned conversations.")
+    ] = None,
     customer: int | None = None,
     tag: str | None = None,
     channel: Channel | None = None,
-    updated_since: AwareDatetime | None = None,
-    cursor: str | None = None,
-    limit: Query[Limit] = DEFAULT_LIMIT,
+    updated_since: Annotated[
+        AwareDatetime | None,
+        Field(
+            description="ISO 8601 with a UTC offset. Returns conversations changed since "
+            "then, oldest change first, for syncing."
+        ),
+    ] = None,
+    cursor: Annotated[
+        str | None, Field(description="The `next_cursor` of the previous page.")
+    ] = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> dict[str, Any]:
+    """Conversations the caller may see, most recent activity first."""
     filters = selectors.ConversationFilters(
         status=status,
         team_id=team,
@@ -390,20 +438,49 @@ def list_conversations(
 
 
 @router.get("/conversations/{number}", response=ConversationDetailOut)
-def get_conversation(request: HttpRequest, number: int) -> ConversationDetailOut:
-    return _detail(request, number)
+def get_conversation(request: HttpRequest, number: int) -> _ConversationWithMessages:
+    """One conversation with its messages (customers never see internal notes)."""
+    return _detail(request_user(request), number)
 
 
 @router.patch("/conversations/{number}", response=ConversationOut)
 def update_conversation(
     request: HttpRequest, number: int, payload: ConversationUpdate
 ) -> Conversation:
+    """Change the keys sent, all or nothing. `tags` replaces the whole set;
+    a `custom_fields` value of null removes that value."""
     user = request_user(request)
     changes = {key: getattr(payload, key) for key in payload.model_fields_set}
     _non_null(changes, "status", "priority", "custom_fields", "tags")
     # All or nothing: a refused second change undoes the first.
     with fields_renamed(_FIELD_NAMES), transaction.atomic():
         conversation = selectors.access_conversation(user, number)
+        if "priority" in changes:
+            conversation = services.set_priority(
+                conversation, by=user, priority=_PRIORITY_BY_NAME[changes["priority"]], via=Via.API
+            )
+        if "custom_fields" in changes:
+            conversation = services.set_fields(
+                conversation, by=user, values=changes["custom_fields"], via=Via.API
+            )
+        if "tags" in changes:
+            # PATCH replaces the whole set; the services add and remove the difference.
+            wanted = set(validation.clean_tags(changes["tags"]))
+            current = {tag.name for tag in conversation.tags.all()}
+            if wanted - current:
+                conversation = services.add_tags(
+                    conversation, by=user, tags=sorted(wanted - current), via=Via.API
+                )
+            if current - wanted:
+                conversation = services.remove_tags(
+                    conversation, by=user, tags=sorted(current - wanted), via=Via.API
+                )
+        # Status after the fields, so fields required to solve can be filled in one request.
+        if "status" in changes:
+            conversation = services.set_status(
+                conversation, by=user, status=changes["status"], via=Via.API
+            )
+        # Routing last: after a move to another team the caller may no longer work on it.
         if "team_id" in changes:
             team = None
             if changes["team_id"] is not None:
@@ -414,30 +491,8 @@ def update_conversation(
             if changes["assignee_id"] is not None:
                 assignee = referenced_user(user, changes["assignee_id"], field="assignee_id")
             conversation = services.assign(conversation, by=user, assignee=assignee, via=Via.API)
-        if "status" in changes:
-            conversation = services.set_status(
-                conversation, by=user, status=changes["status"], via=Via.API
-            )
-        if "priority" in changes:
-            conversation = services.set_priority(
-                conversation, by=user, priority=_PRIORITY_BY_NAME[changes["priority"]], via=Via.API
-            )
-        if "custom_fields" in changes:
-            conversation = services.set_fields(
-                conversation, by=user, values=changes["custom_fields"], via=Via.API
-            )
-        if "tags" in changes:
-            wanted = {name.strip().lower() for name in changes["tags"]}
-            current = {tag.name for tag in conversation.tags.all()}
-            if wanted - current:
-                conversation = services.add_tags(
-                    conversation, by=user, tags=sorted(wanted - current), via=Via.API
-                )
-            if current - wanted:
-                conversation = services.remove_tags(
-                    conversation, by=user, tags=sorted(current - wanted), via=Via.API
-                )
-    return selectors.access_conversation(user, number)
+    # What the services returned: a change may have moved it out of the caller's sight.
+    return conversation
 
 
 @router.post("/conversations/{number}/replies", response={201: MessageOut})
@@ -497,8 +552,7 @@ def merge_conversation(request: HttpRequest, number: int, payload: MergeIn) -> C
         raise InvalidInput(
             _("There is no conversation %(number)s.") % {"number": payload.into}, field="into"
         ) from None
-    services.merge(source, by=user, into=target, via=Via.API)
-    return selectors.access_conversation(user, payload.into)
+    return services.merge(source, by=user, into=target, via=Via.API)
 
 
 @router.post("/conversations/{number}/transfer", response=ConversationOut)
@@ -510,10 +564,10 @@ def transfer_conversation(request: HttpRequest, number: int, payload: TransferIn
     if payload.assignee_id is not None:
         assignee = referenced_user(user, payload.assignee_id, field="assignee_id")
     with fields_renamed(_FIELD_NAMES):
-        services.transfer(
+        # The transferred conversation may now be out of the caller's sight: render it as is.
+        return services.transfer(
             conversation, by=user, team=team, assignee=assignee, note=payload.note, via=Via.API
         )
-    return selectors.access_conversation(user, number)
 
 
 # --- tags and custom fields ------------------------------------------------------------
@@ -543,6 +597,7 @@ def create_custom_field(
         required_to_solve=payload.required_to_solve,
         visible_to_customers=payload.visible_to_customers,
         position=payload.position,
+        via=Via.API,
     )
     return HttpStatus(201, definition)
 
@@ -555,4 +610,4 @@ def update_custom_field(
     changes = {name: getattr(payload, name) for name in payload.model_fields_set}
     _non_null(changes, *changes)
     definition = selectors.access_field_definition(user, key)
-    return services.update_field_definition(definition, by=user, **changes)
+    return services.update_field_definition(definition, by=user, via=Via.API, **changes)

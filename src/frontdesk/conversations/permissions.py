@@ -68,10 +68,10 @@ def can_see(user: User, conversation: Conversation) -> bool:
             and conversation.company_id == customer.company_id
             and customer.company.members_see_all
         )
-    return (
-        user.pk in (conversation.assignee_id, conversation.owner_id)
-        or conversation.team_id in team_ids_for(user)
-    )
+    return user.pk in (
+        conversation.assignee_id,
+        conversation.owner_id,
+    ) or conversation.team_id in team_ids_for(user)
 
 
 def can_work(user: User, conversation: Conversation) -> bool:

@@ -131,7 +131,7 @@ def create_conversation(
             priority=priority,
             team=team,
             assignee=assignee,
-            owner=assignee,
+            owner=assignee or _creator_following(by, team),
             custom_fields={k: v for k, v in cleaned_fields.items() if v is not None},
             language=language[:10],
             created_at=at,
@@ -1054,6 +1054,13 @@ def _check_assignable(assignee: User, team: Team | None) -> None:
             _("%(name)s is not a member of %(team)s.") % {"name": assignee, "team": team},
             field="assignee",
         )
+
+
+def _creator_following(by: User | None, team: Team | None) -> User | None:
+    """Staff filing a conversation into a team not theirs keep following it as owner."""
+    if by is None or not by.is_agent_staff or _works_in(by, team):
+        return None
+    return by
 
 
 def _default_team(by: User) -> Team | None:
