@@ -113,10 +113,17 @@ def test_teams_list_query_count_does_not_grow(
 ) -> None:
     for i in range(8):
         create_team(by=None, name=f"Team {i}", lead=people.supervisor)
-    # Token look-up, last-used bump, the teams with their leads.
-    with django_assert_num_queries(3):
+    # Token look-up, last-used bump, the teams with their leads, their members.
+    with django_assert_num_queries(4):
         response = agent_api.get("/teams")
-    assert len(_json(response)["items"]) == 10
+    teams = _json(response)["items"]
+    assert len(teams) == 10
+    orders = next(t for t in teams if t["name"] == "Orders")
+    assert {m["id"] for m in orders["members"]} == {
+        people.supervisor.pk,
+        people.agent.pk,
+        people.colleague.pk,
+    }
 
 
 def test_customer_sees_no_teams(people: Personas) -> None:

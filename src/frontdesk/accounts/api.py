@@ -92,6 +92,11 @@ class TeamOut(Schema):
     name: str
     email: str
     lead: UserRef | None
+    members: list[UserRef]
+
+    @staticmethod
+    def resolve_members(obj: Team) -> list[User]:
+        return list(obj.members.all())
 
 
 class TeamList(CursorPageOut):

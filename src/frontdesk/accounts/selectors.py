@@ -7,7 +7,7 @@ team, because routing, transfers and reports need the whole roster. A customer
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
 from frontdesk.accounts.models import Membership, Role, Team, User
@@ -65,7 +65,7 @@ def list_users(
 def access_team(user: User, team_id: int) -> Team:
     found = None
     if is_staff_member(user):
-        found = Team.objects.select_related("lead").filter(pk=team_id).first()
+        found = _teams().filter(pk=team_id).first()
     if found is None:
         raise NotFound(_("No such team."))
     return found
@@ -75,4 +75,10 @@ def list_teams(user: User) -> list[Team]:
     """All teams by name for staff; a handful of rows, so no pagination."""
     if not is_staff_member(user):
         return []
-    return list(Team.objects.select_related("lead").order_by("name", "id"))
+    return list(_teams().order_by("name", "id"))
+
+
+def _teams() -> QuerySet[Team]:
+    return Team.objects.select_related("lead").prefetch_related(
+        Prefetch("members", queryset=User.objects.order_by("id"))
+    )
