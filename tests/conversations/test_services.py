@@ -57,6 +57,7 @@ def test_create_conversation_numbers_stores_first_message_and_audits(
     assert [e.number for e in created] == [first.number, second.number]
     assert created[0].audience.team_ids == {people.orders.pk}
     assert created[0].audience.customer_id == people.customer.pk
+    assert [e.via for e in created] == [Via.EMAIL, Via.SYSTEM]
 
 
 def test_create_conversation_refuses_empty_subject_and_writes_nothing(people: Personas) -> None:

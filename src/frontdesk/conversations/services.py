@@ -163,6 +163,7 @@ def create_conversation(
         audience = _audience(conversation, public=True)
         publish(
             events.ConversationCreated(
+                via=via,
                 audience=audience,
                 conversation_id=conversation.pk,
                 number=conversation.number,
@@ -172,7 +173,7 @@ def create_conversation(
                 assignee_id=conversation.assignee_id,
             )
         )
-        _publish_message(conversation, message)
+        _publish_message(conversation, message, via=via)
     return conversation
 
 
@@ -236,7 +237,7 @@ def add_customer_message(
             at=at,
             data={"message_id": message.pk, "kind": message.kind},
         )
-        _publish_message(conv, message)
+        _publish_message(conv, message, via=via)
         if previous != conv.status:
             _record_status(conv, previous, by=by, via=via, at=at, reason="customer_message")
     return message
@@ -306,7 +307,7 @@ def add_reply(
             at=at,
             data={"message_id": message.pk, "kind": message.kind},
         )
-        _publish_message(conv, message)
+        _publish_message(conv, message, via=via)
         if previous_assignee != conv.assignee_id:
             _record_assignment(conv, previous_assignee, by=by, via=via, at=at)
         if previous_status != conv.status:
@@ -411,6 +412,7 @@ def set_team(
         )  # fmt: skip
         publish(
             events.ConversationTeamChanged(
+                via=via,
                 audience=_audience(conv, public=False, extra_team_ids=(previous_team,)),
                 conversation_id=conv.pk,
                 number=conv.number,
@@ -476,6 +478,7 @@ def transfer(
         )  # fmt: skip
         publish(
             events.ConversationTransferred(
+                via=via,
                 audience=_audience(
                     conv,
                     public=False,
@@ -556,6 +559,7 @@ def set_priority(
         )  # fmt: skip
         publish(
             events.ConversationPriorityChanged(
+                via=via,
                 audience=_audience(conv, public=False),
                 conversation_id=conv.pk,
                 number=conv.number,
@@ -627,6 +631,7 @@ def set_fields(
         )  # fmt: skip
         publish(
             events.ConversationFieldsChanged(
+                via=via,
                 audience=_audience(conv, public=False),
                 conversation_id=conv.pk,
                 number=conv.number,
@@ -713,6 +718,7 @@ def merge(
         )  # fmt: skip
         publish(
             events.ConversationsMerged(
+                via=via,
                 audience=_audience(
                     target,
                     public=False,
@@ -771,7 +777,7 @@ def create_field_definition(
                      data={"key": key, "kind": kind})  # fmt: skip
         publish(
             events.FieldDefinitionChanged(
-                audience=Audience(), definition_id=definition.pk, key=key, created=True
+                via=via, audience=Audience(), definition_id=definition.pk, key=key, created=True
             )
         )
     return definition
@@ -813,7 +819,7 @@ def update_field_definition(
                      data={k: changes[k] for k in sorted(changes)})  # fmt: skip
         publish(
             events.FieldDefinitionChanged(
-                audience=Audience(), definition_id=locked.pk, key=locked.key, created=False
+                via=via, audience=Audience(), definition_id=locked.pk, key=locked.key, created=False
             )
         )
     return locked
@@ -929,7 +935,7 @@ def _add_note_locked(
     conv.save(update_fields=["last_activity_at", "updated_at"])
     record_event(conv, action="message.added", actor=by, via=via, at=at,
                  data={"message_id": message.pk, "kind": message.kind})  # fmt: skip
-    _publish_message(conv, message)
+    _publish_message(conv, message, via=via)
     return message
 
 
@@ -982,6 +988,7 @@ def _record_status(
     )  # fmt: skip
     publish(
         events.ConversationStatusChanged(
+            via=via,
             audience=_audience(conv, public=True),
             conversation_id=conv.pk,
             number=conv.number,
@@ -1000,6 +1007,7 @@ def _record_assignment(
     )  # fmt: skip
     publish(
         events.ConversationAssigned(
+            via=via,
             audience=_audience(conv, public=False, extra_user_ids=(previous,)),
             conversation_id=conv.pk,
             number=conv.number,
@@ -1009,9 +1017,10 @@ def _record_assignment(
     )
 
 
-def _publish_message(conv: Conversation, message: Message) -> None:
+def _publish_message(conv: Conversation, message: Message, *, via: str) -> None:
     publish(
         events.MessageAdded(
+            via=via,
             audience=_audience(conv, public=message.is_public),
             conversation_id=conv.pk,
             number=conv.number,
@@ -1140,6 +1149,7 @@ def _change_tags(
                      data={"added": added, "removed": removed})  # fmt: skip
         publish(
             events.ConversationTagsChanged(
+                via=via,
                 audience=_audience(conv, public=False),
                 conversation_id=conv.pk,
                 number=conv.number,

@@ -30,6 +30,9 @@ class Audience:
 @dataclass(frozen=True, kw_only=True)
 class DomainEvent:
     audience: Audience
+    # The door the change came through (core.models.Via): reactions that reach
+    # outside, such as mail, skip what the system itself did (imports, demo data).
+    via: str = "system"
 
 
 E = TypeVar("E", bound=DomainEvent)
