@@ -1,0 +1,10 @@
+"""The front page; the agent workspace replaces it when the web UI lands."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/home.html")
