@@ -30,7 +30,10 @@ def make_user(email: str, role: str, *, teams: tuple[Team, ...] = (), **extra: A
 def make_customer(name: str, email: str, *, company: Company | None = None) -> Customer:
     customer = Customer.objects.create(name=name, company=company)
     Identity.objects.create(
-        customer=customer, kind=IdentityKind.EMAIL, value=email, normalized=email.lower(),
+        customer=customer,
+        kind=IdentityKind.EMAIL,
+        value=email,
+        normalized=email.lower(),
         is_primary=True,
     )
     return customer
@@ -69,9 +72,17 @@ def people(db: None) -> Personas:
     customer.save()
     other_customer = make_customer("Piotr Nowak", "piotr@example.org")
     return Personas(
-        orders=orders, billing=billing, admin=admin, supervisor=supervisor, agent=agent,
-        colleague=colleague, other_agent=other_agent, company=company, customer=customer,
-        customer_user=customer_user, other_customer=other_customer,
+        orders=orders,
+        billing=billing,
+        admin=admin,
+        supervisor=supervisor,
+        agent=agent,
+        colleague=colleague,
+        other_agent=other_agent,
+        company=company,
+        customer=customer,
+        customer_user=customer_user,
+        other_customer=other_customer,
     )
 
 

@@ -93,9 +93,7 @@ else:
 
 TASKS = {
     "default": {
-        "BACKEND": env_str(
-            "FRONTDESK_TASK_BACKEND", default="django_tasks_db.DatabaseBackend"
-        ),
+        "BACKEND": env_str("FRONTDESK_TASK_BACKEND", default="django_tasks_db.DatabaseBackend"),
     }
 }
 
@@ -131,6 +129,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_ATTACHMENT_BYTES + 1024 * 1024
 # Failed bearer-token attempts allowed per client address in one window.
 API_AUTH_FAILURE_LIMIT: int = env_int("FRONTDESK_API_AUTH_FAILURE_LIMIT", default=10)
 API_AUTH_FAILURE_WINDOW_S: int = env_int("FRONTDESK_API_AUTH_FAILURE_WINDOW_S", default=300)
+
+# Finished background-task results older than this are pruned hourly.
+TASK_RESULT_RETENTION_DAYS: int = env_int("FRONTDESK_TASK_RESULT_RETENTION_DAYS", default=14)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"

@@ -32,7 +32,6 @@ from frontdesk.core.scheduling import PeriodicSpec, Scheduler, periodic
 logger = logging.getLogger(__name__)
 
 # Finished task results older than this are deleted by `prune_task_results`.
-DEFAULT_TASK_RESULT_RETENTION_DAYS = 14
 
 _RESTART_DELAY_S = 5.0
 
@@ -154,7 +153,7 @@ def run_until_signalled(worker: BackgroundWorker) -> None:
 @periodic("prune_task_results", every=timedelta(hours=1))
 def prune_task_results() -> dict[str, int]:
     """Delete finished task results past the retention period so the table stays small."""
-    days = int(getattr(settings, "TASK_RESULT_RETENTION_DAYS", DEFAULT_TASK_RESULT_RETENTION_DAYS))
+    days = settings.TASK_RESULT_RETENTION_DAYS
     cutoff = timezone.now() - timedelta(days=days)
     deleted, _ = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff).delete()
     return {"deleted": deleted}

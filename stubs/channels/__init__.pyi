@@ -1,0 +1,1 @@
+# Channels ships no type hints; these cover what Frontdesk uses.
