@@ -373,7 +373,9 @@ def _store_initial_password(home: Path, password: str) -> None:
 def bind_socket(host: str, port: int) -> socket.socket:
     """Bind now, so a busy port is one clear line and nobody can take it before uvicorn."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio enables TCP_NODELAY only when sock.proto says TCP,
+    # and without it every kept-alive response waits ~40 ms for a delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     # Like uvicorn: connections of a previous run in TIME_WAIT must not block a restart.
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:

@@ -1,0 +1,1 @@
+"""The benchmark workload and harness; run it as `python bench/run.py`."""
