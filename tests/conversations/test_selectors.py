@@ -167,3 +167,12 @@ def test_concurrent_creations_get_distinct_numbers(people: Personas) -> None:
     assert errors == []
     assert len(results) == 40
     assert len(set(results)) == 40
+
+
+def test_filtering_by_another_teams_id_still_applies_the_scope(people: Personas) -> None:
+    open_conversation(people.customer, team=people.billing)
+    followed = open_conversation(
+        people.customer, team=people.billing, by=people.agent, channel="phone"
+    )
+    assert numbers(people.agent, team_id=people.billing.pk) == [followed.number]
+    assert numbers(people.agent, assignee_id=people.other_agent.pk) == []

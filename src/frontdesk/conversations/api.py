@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.responses import Status as HttpStatus
@@ -20,7 +20,7 @@ from pydantic import AwareDatetime, BeforeValidator, Field, WithJsonSchema
 
 from frontdesk.accounts.api import TeamRef, UserRef, referenced_team, referenced_user, request_user
 from frontdesk.accounts.models import User
-from frontdesk.conversations import selectors, services, validation
+from frontdesk.conversations import api_json, selectors, services, validation
 from frontdesk.conversations.models import (
     Attachment,
     Channel,
@@ -32,7 +32,7 @@ from frontdesk.conversations.models import (
     Priority,
     Status,
 )
-from frontdesk.core.api_support import CursorPageOut, Input, fields_renamed, page_response
+from frontdesk.core.api_support import CursorPageOut, Input, fields_renamed
 from frontdesk.core.errors import InvalidInput, NotFound, PermissionDenied
 from frontdesk.core.models import Via
 from frontdesk.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -382,21 +382,6 @@ def create_conversation(
     return HttpStatus(201, conversation)
 
 
-class _ConversationWithMessages:
-    """A conversation plus its thread as the caller may read it, for ConversationDetailOut."""
-
-    def __init__(self, conversation: Conversation, messages: list[Message]) -> None:
-        self.conversation = conversation
-        self.messages = messages
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.conversation, name)
-
-
-def _detail(user: User, number: int) -> _ConversationWithMessages:
-    return _ConversationWithMessages(*selectors.conversation_with_messages(user, number))
-
-
 @router.get("/conversations", response=ConversationPage)
 def list_conversations(
     request: HttpRequest,
@@ -420,7 +405,7 @@ def list_conversations(
         str | None, Field(description="The `next_cursor` of the previous page.")
     ] = None,
     limit: Limit = DEFAULT_LIMIT,
-) -> dict[str, Any]:
+) -> HttpResponse:
     """Conversations the caller may see, most recent activity first."""
     filters = selectors.ConversationFilters(
         status=status,
@@ -434,13 +419,28 @@ def list_conversations(
     page = selectors.list_conversations(
         request_user(request), filters=filters, cursor=cursor, limit=limit
     )
-    return page_response(page)
+    visible = _visible_field_keys(request)
+    items = [api_json.conversation_summary(c, visible_fields=visible) for c in page.items]
+    return api_json.render(request, {"items": items, "next_cursor": page.next_cursor})
 
 
 @router.get("/conversations/{number}", response=ConversationDetailOut)
-def get_conversation(request: HttpRequest, number: int) -> _ConversationWithMessages:
+def get_conversation(request: HttpRequest, number: int) -> HttpResponse:
     """One conversation with its messages (customers never see internal notes)."""
-    return _detail(request_user(request), number)
+    conversation, messages = selectors.conversation_with_messages(request_user(request), number)
+    return api_json.render(
+        request,
+        api_json.conversation_detail(
+            conversation, messages, visible_fields=_visible_field_keys(request)
+        ),
+    )
+
+
+def _visible_field_keys(request: HttpRequest) -> frozenset[str] | None:
+    """Custom field keys a customer may read; None (all) for staff."""
+    if not request_user(request).is_customer:
+        return None
+    return _customer_visible_field_keys(request)
 
 
 @router.patch("/conversations/{number}", response=ConversationOut)

@@ -17,7 +17,7 @@ from frontdesk.conversations.models import (
     Message,
     Tag,
 )
-from frontdesk.conversations.permissions import visible_scope
+from frontdesk.conversations.permissions import team_ids_for, visible_scope
 from frontdesk.core.errors import NotFound
 from frontdesk.core.pagination import DEFAULT_LIMIT, Page, keyset_page
 
@@ -37,6 +37,34 @@ class ConversationFilters:
 
 def _visible(user: User) -> QuerySet[Conversation]:
     return Conversation.objects.filter(visible_scope(user))
+
+
+# Related rows in a list need only what a summary shows; a user row is wide.
+_PERSON = ("id", "email", "first_name", "last_name")
+_LIST_COLUMNS = (
+    *(f.name for f in Conversation._meta.concrete_fields),
+    "customer__id",
+    "customer__name",
+    "team__id",
+    "team__name",
+    *(f"assignee__{column}" for column in _PERSON),
+    *(f"owner__{column}" for column in _PERSON),
+)
+
+
+def _scoped_for_filters(user: User, filters: ConversationFilters) -> QuerySet[Conversation]:
+    """The visible conversations, with the scope left out where the filter already implies it.
+
+    An agent's scope is `team IN (mine) OR assignee = me OR owner = me`; ANDed
+    with `team = T` the planner misjudges it and sorts every row of the team
+    instead of walking the (team, status, activity) index and stopping at a page.
+    """
+    if user.is_active and user.is_agent_staff:
+        own_team = filters.team_id is not None and filters.team_id in team_ids_for(user)
+        own_work = filters.assignee_id is not None and filters.assignee_id == user.pk
+        if own_team or own_work:
+            return Conversation.objects.all()
+    return _visible(user)
 
 
 def access_conversation(user: User, number: int) -> Conversation:
@@ -66,7 +94,7 @@ def list_conversations(
     With `updated_since`, the order is oldest change first instead, so an
     integrator can sync by walking forward and resuming from the last cursor.
     """
-    qs = _visible(user)
+    qs = _scoped_for_filters(user, filters)
     if filters.status is not None:
         qs = qs.filter(status=filters.status)
     if filters.team_id is not None:
@@ -81,8 +109,10 @@ def list_conversations(
         qs = qs.filter(channel=filters.channel)
     if filters.tag is not None:
         qs = qs.filter(conversationtag__tag__name=filters.tag.strip().lower())
-    qs = qs.select_related("customer", "team", "assignee", "owner").prefetch_related(
-        Prefetch("tags", queryset=Tag.objects.order_by("name"))
+    qs = (
+        qs.select_related("customer", "team", "assignee", "owner")
+        .only(*_LIST_COLUMNS)
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("name")))
     )
     if filters.updated_since is not None:
         qs = qs.filter(updated_at__gte=filters.updated_since)
