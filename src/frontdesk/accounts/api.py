@@ -32,7 +32,7 @@ def request_user(request: HttpRequest) -> User:
 def referenced_team(user: User, team_id: int, *, field: str) -> Team:
     """A team named in a request body; unknown or invisible ones are the client's error."""
     try:
-        return selectors.access_team(user, team_id)
+        return selectors.access_team(user, team_id, with_members=False)
     except NotFound:
         raise InvalidInput(_("There is no team %(id)s.") % {"id": team_id}, field=field) from None
 

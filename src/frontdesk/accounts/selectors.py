@@ -62,10 +62,12 @@ def list_users(
     return keyset_page(queryset, key="id", descending=False, cursor=cursor, limit=limit)
 
 
-def access_team(user: User, team_id: int) -> Team:
+def access_team(user: User, team_id: int, *, with_members: bool = True) -> Team:
+    """The team, for staff; `with_members=False` skips the roster when only the row is needed."""
     found = None
     if is_staff_member(user):
-        found = _teams().filter(pk=team_id).first()
+        teams = _teams() if with_members else Team.objects.all()
+        found = teams.filter(pk=team_id).first()
     if found is None:
         raise NotFound(_("No such team."))
     return found

@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db import transaction
-from django.db.models import F, Max
+from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -119,8 +119,11 @@ def create_conversation(
         _check_assignable(assignee, team)
 
     with transaction.atomic():
-        definitions = _field_definitions()
-        cleaned_fields = validation.clean_field_values(field_values, definitions, by)
+        cleaned_fields = (
+            validation.clean_field_values(field_values, _field_definitions(), by)
+            if field_values
+            else {}
+        )
         conversation = Conversation.objects.create(
             number=_next_number(),
             subject=subject,
@@ -829,13 +832,20 @@ def update_field_definition(
 
 
 def _next_number() -> int:
-    # The UPDATE takes the row lock, so concurrent creators queue here and
-    # never share a number; the row is created by a migration.
-    updated = Counter.objects.filter(name=NUMBER_COUNTER).update(value=F("value") + 1)
-    if not updated:
+    # One statement: the UPDATE takes the row lock, so concurrent creators queue
+    # here for the rest of their transaction and never share a number. The row
+    # is created by a migration; SQLite (3.35+) and PostgreSQL both RETURN.
+    table = Counter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET value = value + 1 WHERE name = %s RETURNING value",  # noqa: S608
+            [NUMBER_COUNTER],
+        )
+        row = cursor.fetchone()
+    if row is None:
         Counter.objects.create(name=NUMBER_COUNTER, value=1)
         return 1
-    return int(Counter.objects.values_list("value", flat=True).get(name=NUMBER_COUNTER))
+    return int(row[0])
 
 
 def _lock(conversation: Conversation) -> Conversation:

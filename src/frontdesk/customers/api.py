@@ -44,7 +44,7 @@ def referenced_company(user: User, company_id: int | None, *, field: str) -> Com
 def referenced_customer(user: User, customer_id: int, *, field: str) -> Customer:
     """A customer named in a request body; unknown or invisible ones are the client's error."""
     try:
-        return selectors.access_customer(user, customer_id)
+        return selectors.access_customer(user, customer_id, with_details=False)
     except NotFound:
         raise InvalidInput(
             _("There is no customer %(id)s.") % {"id": customer_id}, field=field

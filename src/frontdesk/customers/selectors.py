@@ -65,8 +65,10 @@ def find_customer_by_phone(phone: str) -> Customer | None:
     return _by_identity(IdentityKind.PHONE, normalized)
 
 
-def access_customer(user: User, customer_id: int) -> Customer:
-    found = _with_details(visible_customers(user).filter(pk=customer_id)).first()
+def access_customer(user: User, customer_id: int, *, with_details: bool = True) -> Customer:
+    """The customer; `with_details=False` skips identities and company (only the row)."""
+    customers = visible_customers(user).filter(pk=customer_id)
+    found = (_with_details(customers) if with_details else customers).first()
     if found is None:
         raise NotFound(_("No such customer."))
     return found
