@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
 from django.test import Client
 
 from frontdesk.accounts.models import ApiToken, Role, User
 from frontdesk.accounts.services import create_api_token
 from frontdesk.core.models import Event
 from tests.conftest import Personas
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def signed_in(user: User) -> Client:

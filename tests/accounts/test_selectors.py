@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from frontdesk.accounts.models import Role, User
@@ -17,11 +15,6 @@ from frontdesk.accounts.selectors import (
 from frontdesk.accounts.services import create_user
 from frontdesk.core.errors import InvalidInput, NotFound
 from tests.conftest import Personas
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def test_team_ids_for_lists_the_teams_a_user_belongs_to(people: Personas) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -12,25 +10,10 @@ from frontdesk.accounts.events import TeamCreated, TeamMemberAdded, TeamMemberRe
 from frontdesk.accounts.models import Membership, Team
 from frontdesk.accounts.services import add_team_member, create_team, remove_team_member
 from frontdesk.core.errors import Conflict, InvalidInput, PermissionDenied
-from frontdesk.core.events import Audience, DomainEvent, subscribe, unsubscribe
+from frontdesk.core.events import Audience
 from frontdesk.core.models import Event
 from tests.conftest import Personas
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@contextmanager
-def collected(event_type: type[DomainEvent]) -> Iterator[list[DomainEvent]]:
-    seen: list[DomainEvent] = []
-    handler = seen.append
-    subscribe(event_type, handler)
-    try:
-        yield seen
-    finally:
-        unsubscribe(event_type, handler)
+from tests.events import collected
 
 
 def test_admin_creates_team_whose_lead_is_also_a_member(people: Personas) -> None:

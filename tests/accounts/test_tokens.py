@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -15,25 +13,10 @@ from frontdesk.accounts.events import ApiTokenCreated, ApiTokenRevoked
 from frontdesk.accounts.models import ApiToken, User
 from frontdesk.accounts.services import authenticate_token, create_api_token, revoke_api_token
 from frontdesk.core.errors import InvalidInput, PermissionDenied
-from frontdesk.core.events import Audience, DomainEvent, subscribe, unsubscribe
+from frontdesk.core.events import Audience
 from frontdesk.core.models import Event
 from tests.conftest import Personas
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@contextmanager
-def collected(event_type: type[DomainEvent]) -> Iterator[list[DomainEvent]]:
-    seen: list[DomainEvent] = []
-    handler = seen.append
-    subscribe(event_type, handler)
-    try:
-        yield seen
-    finally:
-        unsubscribe(event_type, handler)
+from tests.events import collected
 
 
 def test_token_is_shown_once_and_stored_only_as_its_digest(people: Personas) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -12,25 +10,10 @@ from frontdesk.accounts.events import UserCreated
 from frontdesk.accounts.models import Membership, Role, User
 from frontdesk.accounts.services import create_user
 from frontdesk.core.errors import InvalidInput, PermissionDenied
-from frontdesk.core.events import Audience, DomainEvent, subscribe, unsubscribe
+from frontdesk.core.events import Audience
 from frontdesk.core.models import Event, Via
 from tests.conftest import Personas
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@contextmanager
-def collected(event_type: type[DomainEvent]) -> Iterator[list[DomainEvent]]:
-    seen: list[DomainEvent] = []
-    handler = seen.append
-    subscribe(event_type, handler)
-    try:
-        yield seen
-    finally:
-        unsubscribe(event_type, handler)
+from tests.events import collected
 
 
 def test_admin_creates_agent_in_teams_with_languages(people: Personas) -> None:

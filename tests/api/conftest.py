@@ -50,12 +50,6 @@ class Api:
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings: Any) -> None:
-    # The personas have passwords; a production-strength hash per user slows every test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _clear_cache() -> Iterator[None]:
     # The auth-failure counter lives in the cache; no test inherits another's failures.
     cache.clear()

@@ -1,15 +1,12 @@
-"""Small helpers for conversation tests: open one through the service, collect events."""
+"""Opening a conversation through the service, for conversation tests."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from frontdesk.accounts.models import Team, User
 from frontdesk.conversations import services
 from frontdesk.conversations.models import Conversation
-from frontdesk.core.events import DomainEvent, subscribe, unsubscribe
 from frontdesk.customers.models import Customer
 
 
@@ -30,14 +27,3 @@ def open_conversation(
         team=team,
         **extra,
     )
-
-
-@contextmanager
-def collected_events() -> Iterator[list[DomainEvent]]:
-    """Domain events delivered (on commit) while the block runs."""
-    seen: list[DomainEvent] = []
-    subscribe(DomainEvent, seen.append)
-    try:
-        yield seen
-    finally:
-        unsubscribe(DomainEvent, seen.append)

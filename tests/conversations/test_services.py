@@ -21,7 +21,8 @@ from frontdesk.conversations.models import (
 from frontdesk.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from frontdesk.core.models import Event, Via
 from tests.conftest import Personas
-from tests.conversations.helpers import collected_events, open_conversation
+from tests.conversations.helpers import open_conversation
+from tests.events import collected
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +41,7 @@ def actions(conversation: Conversation) -> list[str]:
 def test_create_conversation_numbers_stores_first_message_and_audits(
     people: Personas, django_capture_on_commit_callbacks: Any
 ) -> None:
-    with collected_events() as seen, django_capture_on_commit_callbacks(execute=True):
+    with collected() as seen, django_capture_on_commit_callbacks(execute=True):
         first = open_conversation(people.customer, team=people.orders, via=Via.EMAIL)
         second = open_conversation(people.other_customer, team=people.orders)
 
@@ -171,7 +172,7 @@ def test_reply_sets_first_response_opens_and_assigns_the_replier(
     people: Personas, django_capture_on_commit_callbacks: Any
 ) -> None:
     conversation = open_conversation(people.customer, team=people.orders)
-    with collected_events() as seen, django_capture_on_commit_callbacks(execute=True):
+    with collected() as seen, django_capture_on_commit_callbacks(execute=True):
         reply = services.add_reply(conversation, by=people.agent, text="It ships today.")
     conversation.refresh_from_db()
     assert conversation.status == Status.OPEN
@@ -227,7 +228,7 @@ def test_note_never_reaches_the_customer_audience(
     people: Personas, django_capture_on_commit_callbacks: Any
 ) -> None:
     conversation = open_conversation(people.customer, team=people.orders)
-    with collected_events() as seen, django_capture_on_commit_callbacks(execute=True):
+    with collected() as seen, django_capture_on_commit_callbacks(execute=True):
         note = services.add_note(conversation, by=people.agent, text="Customer is a VIP.")
     assert note.kind == MessageKind.NOTE
     (event,) = seen
@@ -321,7 +322,7 @@ def test_transfer_keeps_owner_following_up(
 ) -> None:
     conversation = open_conversation(people.customer, team=people.orders)
     services.add_reply(conversation, by=people.agent, text="I'll pass you to billing.")
-    with collected_events() as seen, django_capture_on_commit_callbacks(execute=True):
+    with collected() as seen, django_capture_on_commit_callbacks(execute=True):
         moved = services.transfer(
             conversation,
             by=people.agent,
@@ -420,7 +421,7 @@ def test_tags_are_normalised_added_and_removed(
     people: Personas, django_capture_on_commit_callbacks: Any
 ) -> None:
     conversation = open_conversation(people.customer, team=people.orders, tags=["VIP"])
-    with collected_events() as seen, django_capture_on_commit_callbacks(execute=True):
+    with collected() as seen, django_capture_on_commit_callbacks(execute=True):
         services.add_tags(conversation, by=people.agent, tags=[" Late Delivery ", "vip"])
         services.remove_tags(conversation, by=people.agent, tags=["VIP"])
     names = sorted(conversation.tags.values_list("name", flat=True))
@@ -484,7 +485,7 @@ def test_merge_moves_messages_and_leaves_a_pointer(
     source = open_conversation(people.customer, team=people.orders, tags=["refund"])
     target = open_conversation(people.customer, team=people.orders, subject="Refund status")
     original_ids = set(source.messages.values_list("pk", flat=True))
-    with collected_events() as seen, django_capture_on_commit_callbacks(execute=True):
+    with collected() as seen, django_capture_on_commit_callbacks(execute=True):
         services.merge(source, by=people.agent, into=target)
     source.refresh_from_db()
     assert source.merged_into_id == target.pk
@@ -560,7 +561,7 @@ def test_events_are_not_published_when_the_transaction_rolls_back(
     from django.db import transaction
 
     conversation = open_conversation(people.customer, team=people.orders)
-    with collected_events() as seen, django_capture_on_commit_callbacks(execute=True):
+    with collected() as seen, django_capture_on_commit_callbacks(execute=True):
         with pytest.raises(ZeroDivisionError), transaction.atomic():
             services.add_note(conversation, by=people.agent, text="will vanish")
             _ = 1 / 0

@@ -2,36 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
 from frontdesk.accounts.models import Team
 from frontdesk.core.errors import InvalidInput, NotFound, PermissionDenied
-from frontdesk.core.events import Audience, DomainEvent, subscribe, unsubscribe
+from frontdesk.core.events import Audience
 from frontdesk.core.models import Event
 from frontdesk.customers.events import CompanyCreated, CompanyDeleted, CompanyUpdated
 from frontdesk.customers.models import Company, CompanyDomain, Customer
 from frontdesk.customers.services import create_company, delete_company, update_company
 from tests.conftest import Personas
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@contextmanager
-def collected(event_type: type[DomainEvent]) -> Iterator[list[DomainEvent]]:
-    seen: list[DomainEvent] = []
-    handler = seen.append
-    subscribe(event_type, handler)
-    try:
-        yield seen
-    finally:
-        unsubscribe(event_type, handler)
+from tests.events import collected
 
 
 def every_team() -> Audience:

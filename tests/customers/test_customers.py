@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -12,7 +10,7 @@ from frontdesk.accounts.models import Team, User
 from frontdesk.conversations.models import Channel
 from frontdesk.conversations.services import create_conversation
 from frontdesk.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from frontdesk.core.events import Audience, DomainEvent, subscribe, unsubscribe
+from frontdesk.core.events import Audience
 from frontdesk.core.models import Event, Via
 from frontdesk.customers.events import CustomerCreated, CustomerDeleted, CustomerUpdated
 from frontdesk.customers.models import Customer, Identity, IdentityKind
@@ -24,22 +22,7 @@ from frontdesk.customers.services import (
     update_customer,
 )
 from tests.conftest import Personas
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@contextmanager
-def collected(event_type: type[DomainEvent]) -> Iterator[list[DomainEvent]]:
-    seen: list[DomainEvent] = []
-    handler = seen.append
-    subscribe(event_type, handler)
-    try:
-        yield seen
-    finally:
-        unsubscribe(event_type, handler)
+from tests.events import collected
 
 
 def every_team() -> Audience:

@@ -20,11 +20,6 @@ from frontdesk.customers.services import create_company, create_customer, update
 from tests.conftest import Personas
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def all_customer_pages(people: Personas, *, limit: int, **filters: Any) -> list[list[int]]:
     pages: list[list[int]] = []
     cursor = None

@@ -364,16 +364,7 @@ def assign(
             return conv
         if assignee is not None:
             _check_assignable(assignee, conv.team)
-        if (
-            by is not None
-            and conv.assignee_id is not None
-            and conv.assignee_id != by.pk
-            and not can_reassign(by, conv)
-        ):
-            raise PermissionDenied(
-                _("Only a supervisor can take a conversation away from its assignee."),
-                field="assignee",
-            )
+        _check_may_take_over(by, conv, field="assignee")
         previous = conv.assignee_id
         conv.assignee = assignee
         if conv.owner_id is None and assignee is not None:
@@ -450,16 +441,7 @@ def transfer(
         _check_not_merged(conv)
         if assignee is not None:
             _check_assignable(assignee, team)
-        if (
-            by is not None
-            and conv.assignee_id is not None
-            and conv.assignee_id != by.pk
-            and not can_reassign(by, conv)
-        ):
-            raise PermissionDenied(
-                _("Only a supervisor can transfer a conversation someone else holds."),
-                field="team",
-            )
+        _check_may_take_over(by, conv, field="team")
         previous_team = conv.team_id
         previous_assignee = conv.assignee_id
         if conv.owner_id is None:
@@ -874,6 +856,19 @@ def _invisible_or_forbidden(by: User, conv: Conversation) -> Exception:
 def _require_work(by: User | None, conv: Conversation) -> None:
     if by is not None and not can_work(by, conv):
         raise _invisible_or_forbidden(by, conv)
+
+
+def _check_may_take_over(by: User | None, conv: Conversation, *, field: str) -> None:
+    """Moving a conversation away from someone else's hands needs a supervisor or admin."""
+    if (
+        by is not None
+        and conv.assignee_id is not None
+        and conv.assignee_id != by.pk
+        and not can_reassign(by, conv)
+    ):
+        raise PermissionDenied(
+            _("Only a supervisor can take a conversation away from its assignee."), field=field
+        )
 
 
 def _require_admin(by: User | None) -> None:
