@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.responses import Status as HttpStatus
@@ -571,6 +571,36 @@ def transfer_conversation(request: HttpRequest, number: int, payload: TransferIn
 
 
 # --- tags and custom fields ------------------------------------------------------------
+
+
+@router.get(
+    "/attachments/{attachment_id}",
+    response={200: None},
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The file, always as a download.",
+                "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+            }
+        }
+    },
+)
+def download_attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
+    """The file of an attachment the caller may see, served as a download, never inline.
+
+    Its type is the one sniffed at upload; `nosniff` stops a browser from guessing
+    another, so an uploaded page or script never runs in Frontdesk's origin.
+    """
+    attachment = selectors.access_attachment(request_user(request), attachment_id)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 @router.get("/tags", response=TagList, tags=["tags and custom fields"])
