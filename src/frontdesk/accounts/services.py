@@ -451,9 +451,11 @@ def authenticate_token(raw: str) -> User | None:
     now = timezone.now()
     if not token.is_usable(now) or not is_staff_member(token.user):
         return None
-    # Conditional, so a token used many times a minute is written at most once a minute.
-    ApiToken.objects.filter(
-        Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_RESOLUTION),
-        pk=token.pk,
-    ).update(last_used_at=now)
+    # A token used many times a minute is written at most once a minute: skipped
+    # here when the row just read is fresh, conditional in SQL against races.
+    stale = now - LAST_USED_RESOLUTION
+    if token.last_used_at is None or token.last_used_at <= stale:
+        ApiToken.objects.filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale), pk=token.pk
+        ).update(last_used_at=now)
     return token.user
