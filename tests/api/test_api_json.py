@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.test import RequestFactory
 
+from frontdesk.accounts.models import User
 from frontdesk.conversations import api_json, services
 from frontdesk.conversations.api import ConversationDetailOut, ConversationOut
 from frontdesk.conversations.models import FieldKind, Status
@@ -15,6 +18,7 @@ from frontdesk.conversations.selectors import (
     conversation_with_messages,
     list_conversations,
 )
+from tests.api.conftest import Api
 from tests.conftest import Personas
 from tests.conversations.helpers import open_conversation
 
@@ -81,3 +85,26 @@ def test_detail_equals_what_the_schema_would_produce(people: Personas, who: str)
     else:
         assert fast["custom_fields"] == {"order": "A-1", "cost": 12.5}
         assert any(m["attachments"] for m in fast["messages"])
+
+
+def test_create_answers_with_the_summary_a_read_gives(
+    people: Personas, api_as: Callable[[User], Api]
+) -> None:
+    services.create_field_definition(by=None, key="cost", label="Cost", kind=FieldKind.NUMBER)
+    api = api_as(people.agent)
+    created = api.post(
+        "/conversations",
+        {
+            "subject": "Refund",
+            "customer_id": people.customer.pk,
+            "message": {"text": "Please refund"},
+            "team_id": people.orders.pk,
+            "tags": ["Refund", "vip", "refund"],
+            "custom_fields": {"cost": 3},
+        },
+    )
+    assert created.status_code == 201
+    body = json.loads(created.content)
+    assert body["tags"] == ["refund", "vip"]
+    read = json.loads(api.get(f"/conversations/{body['number']}").content)
+    assert {k: read[k] for k in body} == body

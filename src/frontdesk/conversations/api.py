@@ -344,9 +344,7 @@ def _non_null(changes: Mapping[str, Any], *keys: str) -> None:
 
 
 @router.post("/conversations", response={201: ConversationOut})
-def create_conversation(
-    request: HttpRequest, payload: ConversationCreate
-) -> HttpStatus[Conversation]:
+def create_conversation(request: HttpRequest, payload: ConversationCreate) -> HttpResponse:
     """Open a conversation with its first message.
 
     Name the customer by `customer_id`, or by `customer_email` (staff only), which
@@ -379,7 +377,15 @@ def create_conversation(
             language=payload.language,
             via=Via.API,
         )
-    return HttpStatus(201, conversation)
+    # A new conversation has exactly the tags asked for, as the service cleaned them.
+    tags = validation.clean_tags(payload.tags)
+    return api_json.render(
+        request,
+        api_json.conversation_summary(
+            conversation, visible_fields=_visible_field_keys(request), tags=tags
+        ),
+        status=201,
+    )
 
 
 @router.get("/conversations", response=ConversationPage)

@@ -9,7 +9,7 @@ tests check that these dicts validate against those schemas field for field.
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Container, Iterable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -46,9 +46,17 @@ def _customer(customer: Customer | None) -> dict[str, Any] | None:
 
 
 def conversation_summary(
-    conversation: Conversation, *, visible_fields: Container[str] | None
+    conversation: Conversation,
+    *,
+    visible_fields: Container[str] | None,
+    tags: Iterable[str] | None = None,
 ) -> dict[str, Any]:
-    """ConversationOut as a dict; `visible_fields` limits custom fields (for customers)."""
+    """ConversationOut as a dict; `visible_fields` limits custom fields (for customers).
+
+    `tags`, when the caller already knows them, saves reading them back.
+    """
+    if tags is None:
+        tags = (tag.name for tag in conversation.tags.all())
     custom_fields = conversation.custom_fields
     if visible_fields is not None:
         custom_fields = {k: v for k, v in custom_fields.items() if k in visible_fields}
@@ -63,7 +71,7 @@ def conversation_summary(
         "team": _team(conversation.team),
         "assignee": person(conversation.assignee),
         "owner": person(conversation.owner),
-        "tags": sorted(tag.name for tag in conversation.tags.all()),
+        "tags": sorted(tags),
         "custom_fields": dict(custom_fields),
         "created_at": conversation.created_at,
         "updated_at": conversation.updated_at,
