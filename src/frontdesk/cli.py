@@ -490,12 +490,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     require_database()
     require_migrated()
 
-    from frontdesk.demo import load_demo
+    from frontdesk.demo import DEMO_PASSWORD, load_demo
 
     summary = load_demo(conversations=args.conversations, seed=args.seed)
     print(f"Demo data loaded (seed {args.seed}):")
     for key, value in summary.items():
         print(f"  {key}: {value}")
+    print(f"Demo agents (…@frontdesk.example) sign in with the password {DEMO_PASSWORD}")
     return EXIT_OK
 
 
