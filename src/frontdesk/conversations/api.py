@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -351,8 +352,10 @@ def create_conversation(request: HttpRequest, payload: ConversationCreate) -> Ht
     creates the customer when the address is new.
     """
     user = request_user(request)
-    # One transaction: a refused conversation must not leave a new customer behind.
-    with fields_renamed(_CREATE_FIELD_NAMES), transaction.atomic():
+    # One transaction when a customer may be created on the way, so a refused
+    # conversation leaves no new customer behind; otherwise the service's own suffices.
+    outer = transaction.atomic() if payload.customer_email is not None else nullcontext()
+    with fields_renamed(_CREATE_FIELD_NAMES), outer:
         customer = _customer_for_new_conversation(user, payload)
         team = None
         if payload.team_id is not None:
