@@ -567,3 +567,16 @@ def test_events_are_not_published_when_the_transaction_rolls_back(
             _ = 1 / 0
     assert seen == []
     assert conversation.messages.count() == 1
+
+
+def test_set_tags_replaces_the_set_in_one_audited_change(
+    people: Personas, django_capture_on_commit_callbacks: Any
+) -> None:
+    conversation = open_conversation(people.customer, team=people.orders, tags=["vip", "late"])
+    with collected() as seen, django_capture_on_commit_callbacks(execute=True):
+        services.set_tags(conversation, by=people.agent, tags=["Late", "refund"])
+    assert sorted(conversation.tags.values_list("name", flat=True)) == ["late", "refund"]
+    (change,) = [e for e in seen if isinstance(e, events.ConversationTagsChanged)]
+    assert (change.added, change.removed) == (("refund",), ("vip",))
+    services.set_tags(conversation, by=people.agent, tags=["late", "refund"])
+    assert actions(conversation).count("conversation.tags_changed") == 1

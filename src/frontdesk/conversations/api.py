@@ -473,17 +473,9 @@ def update_conversation(
                 conversation, by=user, values=changes["custom_fields"], via=Via.API
             )
         if "tags" in changes:
-            # PATCH replaces the whole set; the services add and remove the difference.
-            wanted = set(validation.clean_tags(changes["tags"]))
-            current = {tag.name for tag in conversation.tags.all()}
-            if wanted - current:
-                conversation = services.add_tags(
-                    conversation, by=user, tags=sorted(wanted - current), via=Via.API
-                )
-            if current - wanted:
-                conversation = services.remove_tags(
-                    conversation, by=user, tags=sorted(current - wanted), via=Via.API
-                )
+            conversation = services.set_tags(
+                conversation, by=user, tags=changes["tags"], via=Via.API
+            )
         # Status after the fields, so fields required to solve can be filled in one request.
         if "status" in changes:
             conversation = services.set_status(

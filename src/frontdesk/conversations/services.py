@@ -63,6 +63,7 @@ __all__ = [
     "set_priority",
     "add_tags",
     "remove_tags",
+    "set_tags",
     "set_fields",
     "merge",
     "create_field_definition",
@@ -575,6 +576,18 @@ def remove_tags(
     at: datetime | None = None,
 ) -> Conversation:
     return _change_tags(conversation, by=by, add=(), remove=tags, via=via, at=at)
+
+
+def set_tags(
+    conversation: Conversation,
+    *,
+    by: User | None,
+    tags: Sequence[str],
+    via: str = Via.SYSTEM,
+    at: datetime | None = None,
+) -> Conversation:
+    """Make `tags` the whole set: one audited change with what was added and removed."""
+    return _change_tags(conversation, by=by, add=tags, remove=(), replace=True, via=via, at=at)
 
 
 def set_fields(
@@ -1133,6 +1146,7 @@ def _change_tags(
     remove: Sequence[str],
     via: str,
     at: datetime | None,
+    replace: bool = False,
 ) -> Conversation:
     at = at or timezone.now()
     to_add = validation.clean_tags(add)
@@ -1140,6 +1154,10 @@ def _change_tags(
     with transaction.atomic():
         conv = _lock(conversation)
         _require_work(by, conv)
+        if replace:
+            # Read under the lock, so a concurrent change cannot slip between.
+            current = conv.tags.values_list("name", flat=True)
+            to_remove = [name for name in current if name not in to_add]
         added = _link_tags(conv, to_add) if to_add else []
         removed: list[str] = []
         if to_remove:
