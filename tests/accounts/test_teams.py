@@ -8,6 +8,7 @@ import pytest
 
 from frontdesk.accounts.events import TeamCreated, TeamMemberAdded, TeamMemberRemoved
 from frontdesk.accounts.models import Membership, Team
+from frontdesk.accounts.selectors import team_ids_for
 from frontdesk.accounts.services import add_team_member, create_team, remove_team_member
 from frontdesk.core.errors import Conflict, InvalidInput, PermissionDenied
 from frontdesk.core.events import Audience
@@ -155,3 +156,11 @@ def test_removing_someone_not_in_the_team_is_a_conflict(people: Personas) -> Non
 
     assert refused.value.field == "user"
     assert not Event.objects.filter(action="team.member_removed").exists()
+
+
+def test_membership_changes_refresh_the_cached_team_ids(people: Personas) -> None:
+    assert team_ids_for(people.other_agent) == {people.billing.pk}
+    add_team_member(people.orders, by=people.admin, user=people.other_agent)
+    assert team_ids_for(people.other_agent) == {people.billing.pk, people.orders.pk}
+    remove_team_member(people.billing, by=people.admin, user=people.other_agent)
+    assert team_ids_for(people.other_agent) == {people.orders.pk}

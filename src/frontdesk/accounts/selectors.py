@@ -20,11 +20,29 @@ def is_staff_member(user: User) -> bool:
     return bool(user.is_active and (user.is_agent_staff or user.is_superuser))
 
 
+_TEAM_IDS_CACHE = "_frontdesk_team_ids"
+
+
 def team_ids_for(user: User) -> frozenset[int]:
-    """The teams `user` is a member of; `sees_all_teams` is for the caller to weigh."""
+    """The teams `user` is a member of; `sees_all_teams` is for the caller to weigh.
+
+    Cached on the user object, so the permission checks of one request cost one
+    query; the membership services clear it on the instances they change.
+    """
     if user.pk is None:
         return frozenset()
-    return frozenset(Membership.objects.filter(user_id=user.pk).values_list("team_id", flat=True))
+    cached: frozenset[int] | None = user.__dict__.get(_TEAM_IDS_CACHE)
+    if cached is None:
+        cached = frozenset(
+            Membership.objects.filter(user_id=user.pk).values_list("team_id", flat=True)
+        )
+        user.__dict__[_TEAM_IDS_CACHE] = cached
+    return cached
+
+
+def forget_team_ids(user: User) -> None:
+    """Drop the cached team ids of this instance after its memberships changed."""
+    user.__dict__.pop(_TEAM_IDS_CACHE, None)
 
 
 def _visible_users(user: User) -> QuerySet[User]:

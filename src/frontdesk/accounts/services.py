@@ -31,7 +31,7 @@ from frontdesk.accounts.events import (
     UserCreated,
 )
 from frontdesk.accounts.models import ApiToken, Membership, Presence, Role, Team, User
-from frontdesk.accounts.selectors import is_staff_member, team_ids_for
+from frontdesk.accounts.selectors import forget_team_ids, is_staff_member, team_ids_for
 from frontdesk.core.audit import record_event
 from frontdesk.core.errors import Conflict, InvalidInput, PermissionDenied
 from frontdesk.core.events import Audience, publish
@@ -259,6 +259,7 @@ def add_team_member(
         try:
             with transaction.atomic():
                 membership = Membership.objects.create(team=team, user=user)
+            forget_team_ids(user)
         except IntegrityError:
             raise Conflict(already, field="user") from None
         record_event(team, action="team.member_added", actor=by, via=via, data={"user_id": user.pk})
@@ -277,6 +278,7 @@ def remove_team_member(team: Team, *, by: User | None, user: User, via: str = Vi
     _require_admin(by, _("Only admins may change who is in a team."))
     with transaction.atomic():
         deleted, _rows = Membership.objects.filter(team_id=team.pk, user_id=user.pk).delete()
+        forget_team_ids(user)
         if not deleted:
             raise Conflict(
                 _("%(user)s is not in %(team)s.") % {"user": user.email, "team": team.name},

@@ -10,20 +10,8 @@ from __future__ import annotations
 from django.db.models import Q
 
 from frontdesk.accounts.models import User
-from frontdesk.accounts.selectors import team_ids_for as _query_team_ids
+from frontdesk.accounts.selectors import team_ids_for
 from frontdesk.conversations.models import Conversation
-
-
-def team_ids_for(user: User) -> frozenset[int]:
-    """The user's team ids, cached on the instance: one query per request, not per check.
-
-    Membership changes take effect for the next request's user object.
-    """
-    cached: frozenset[int] | None = user.__dict__.get("_frontdesk_team_ids")
-    if cached is None:
-        cached = _query_team_ids(user)
-        user.__dict__["_frontdesk_team_ids"] = cached
-    return cached
 
 
 def sees_everything(user: User) -> bool:

@@ -9,6 +9,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
 from frontdesk.accounts.models import User
+from frontdesk.accounts.selectors import team_ids_for
 from frontdesk.conversations.models import (
     PUBLIC_KINDS,
     Attachment,
@@ -17,7 +18,7 @@ from frontdesk.conversations.models import (
     Message,
     Tag,
 )
-from frontdesk.conversations.permissions import team_ids_for, visible_scope
+from frontdesk.conversations.permissions import visible_scope
 from frontdesk.core.errors import NotFound
 from frontdesk.core.pagination import DEFAULT_LIMIT, Page, keyset_page
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from frontdesk.accounts.models import Team, User
+from frontdesk.accounts.selectors import team_ids_for
 from frontdesk.conversations import events, validation
 from frontdesk.conversations.models import (
     TRANSITIONS,
@@ -41,7 +42,6 @@ from frontdesk.conversations.permissions import (
     can_see,
     can_work,
     sees_everything,
-    team_ids_for,
 )
 from frontdesk.conversations.validation import Upload
 from frontdesk.core.audit import record_event
