@@ -580,3 +580,16 @@ def test_set_tags_replaces_the_set_in_one_audited_change(
     assert (change.added, change.removed) == (("refund",), ("vip",))
     services.set_tags(conversation, by=people.agent, tags=["late", "refund"])
     assert actions(conversation).count("conversation.tags_changed") == 1
+
+
+def test_identical_uploads_share_one_stored_file(people: Personas) -> None:
+    first = open_conversation(
+        people.customer, team=people.orders, attachments=[services.Upload("a.txt", b"same")]
+    )
+    services.add_note(
+        first, by=people.agent, text="again", attachments=[services.Upload("b.txt", b"same")]
+    )
+    a, b = Attachment.objects.order_by("id")
+    assert a.file.name == b.file.name
+    assert (a.filename, b.filename) == ("a.txt", "b.txt")
+    assert b.file.read() == b"same"

@@ -256,9 +256,13 @@ class Message(models.Model):
         return self.kind in PUBLIC_KINDS
 
 
+def attachment_name(sha256: str) -> str:
+    """Content-addressed: the stored name never comes from the client."""
+    return f"attachments/{sha256[:2]}/{sha256}"
+
+
 def attachment_path(instance: Attachment, filename: str) -> str:
-    # Content-addressed: the stored name never comes from the client.
-    return f"attachments/{instance.sha256[:2]}/{instance.sha256}"
+    return attachment_name(instance.sha256)
 
 
 class Attachment(models.Model):

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -36,6 +38,7 @@ from frontdesk.conversations.models import (
     Priority,
     Status,
     Tag,
+    attachment_name,
 )
 from frontdesk.conversations.permissions import (
     can_reassign,
@@ -102,6 +105,7 @@ def create_conversation(
     validation.check_choice(priority, Priority.values, "priority")
     validation.check_choice(kind, (MessageKind.CUSTOMER, MessageKind.REPLY), "kind")
     text, html = validation.clean_body(text, html, attachments)
+    files = _store_files(attachments)
     tag_names = validation.clean_tags(tags)
     field_values = dict(fields or {})
 
@@ -152,7 +156,7 @@ def create_conversation(
             text=text,
             html=html,
             at=at,
-            attachments=attachments,
+            files=files,
         )
         if tag_names:
             _link_tags(conversation, tag_names)
@@ -201,6 +205,7 @@ def add_customer_message(
     channel = channel or conversation.channel
     validation.check_choice(channel, Channel.values, "channel")
     text, html = validation.clean_body(text, html, attachments)
+    files = _store_files(attachments)
     with transaction.atomic():
         conv = _lock_following_merges(conversation)
         if by is not None and not (can_see(by, conv) and (by.is_customer or can_work(by, conv))):
@@ -218,7 +223,7 @@ def add_customer_message(
             text=text,
             html=html,
             at=at,
-            attachments=attachments,
+            files=files,
             email_message_id=email_message_id,
         )
         previous = conv.status
@@ -265,6 +270,7 @@ def add_reply(
     """
     at = at or timezone.now()
     text, html = validation.clean_body(text, html, attachments)
+    files = _store_files(attachments)
     if status is not None:
         validation.check_choice(status, Status.values, "status")
     with transaction.atomic():
@@ -281,7 +287,7 @@ def add_reply(
             text=text,
             html=html,
             at=at,
-            attachments=attachments,
+            files=files,
         )
         previous_status = conv.status
         previous_assignee = conv.assignee_id
@@ -332,11 +338,12 @@ def add_note(
     """An internal note: staff see it, the customer never does."""
     at = at or timezone.now()
     text, html = validation.clean_body(text, html, attachments)
+    files = _store_files(attachments)
     with transaction.atomic():
         conv = _lock(conversation)
         _require_work(by, conv)
         message = _add_note_locked(conv, by=by, text=text, html=html, via=via, at=at,
-                                   attachments=attachments)  # fmt: skip
+                                   files=files)  # fmt: skip
     return message
 
 
@@ -453,7 +460,7 @@ def transfer(
         conv.save(update_fields=["team", "assignee", "owner", "updated_at"])
         if note.strip():
             _add_note_locked(conv, by=by, text=note.strip(), html="", via=via, at=at,
-                             attachments=())  # fmt: skip
+                             files=())  # fmt: skip
         record_event(
             conv, action="conversation.transferred", actor=by, via=via, at=at,
             data={
@@ -692,12 +699,12 @@ def merge(
         _create_message(
             source, kind=MessageKind.SYSTEM, channel=source.channel, by=by, at=at,
             text=_("Merged into #%(number)s.") % {"number": target.number}, html="",
-            attachments=(),
+            files=(),
         )  # fmt: skip
         _create_message(
             target, kind=MessageKind.SYSTEM, channel=target.channel, by=by, at=at,
             text=_("#%(number)s was merged into this conversation.") % {"number": source.number},
-            html="", attachments=(),
+            html="", files=(),
         )  # fmt: skip
         latest = target.messages.exclude(kind=MessageKind.SYSTEM).aggregate(last=Max("created_at"))[
             "last"
@@ -895,6 +902,41 @@ def _check_not_merged(conv: Conversation) -> None:
                        % {"number": conv.number})  # fmt: skip
 
 
+@dataclass(frozen=True)
+class _StoredFile:
+    filename: str
+    name: str
+    size: int
+    sha256: str
+    content_type: str
+
+
+def _store_files(uploads: Sequence[Upload]) -> list[_StoredFile]:
+    """Write the uploads to storage before any transaction opens.
+
+    Storage is content-addressed, so writing early is safe: a refused change
+    leaves at most an unreferenced file, and the slow part (megabytes to disk)
+    never runs while row locks, such as the number counter's, are held.
+    """
+    stored = []
+    for upload in uploads:
+        content = upload.content
+        digest = hashlib.sha256(content).hexdigest()
+        name = attachment_name(digest)
+        if not default_storage.exists(name):
+            name = default_storage.save(name, ContentFile(content))
+        stored.append(
+            _StoredFile(
+                filename=upload.filename.strip().replace("/", "_").replace("\\", "_")[:255],
+                name=name,
+                size=len(content),
+                sha256=digest,
+                content_type=validation.sniff_content_type(content),
+            )
+        )
+    return stored
+
+
 def _create_message(
     conv: Conversation,
     *,
@@ -904,7 +946,7 @@ def _create_message(
     text: str,
     html: str,
     at: datetime,
-    attachments: Sequence[Upload],
+    files: Sequence[_StoredFile],
     email_message_id: str = "",
 ) -> Message:
     from_customer = kind == MessageKind.CUSTOMER
@@ -919,19 +961,20 @@ def _create_message(
         email_message_id=email_message_id[:998],
         created_at=at,
     )
-    for upload in attachments:
-        content = upload.content
-        digest = hashlib.sha256(content).hexdigest()
-        attachment = Attachment(
-            message=message,
-            filename=upload.filename.strip().replace("/", "_").replace("\\", "_")[:255],
-            size=len(content),
-            sha256=digest,
-            content_type=validation.sniff_content_type(content),
-            created_at=at,
-        )
-        attachment.file.save(digest, ContentFile(content), save=False)
-        attachment.save()
+    Attachment.objects.bulk_create(
+        [
+            Attachment(
+                message=message,
+                file=f.name,
+                filename=f.filename,
+                size=f.size,
+                sha256=f.sha256,
+                content_type=f.content_type,
+                created_at=at,
+            )
+            for f in files
+        ]
+    )
     return message
 
 
@@ -943,11 +986,11 @@ def _add_note_locked(
     html: str,
     via: str,
     at: datetime,
-    attachments: Sequence[Upload],
+    files: Sequence[_StoredFile],
 ) -> Message:
     message = _create_message(
         conv, kind=MessageKind.NOTE, channel=conv.channel, by=by, text=text, html=html, at=at,
-        attachments=attachments,
+        files=files,
     )  # fmt: skip
     _touch(conv, at)
     conv.save(update_fields=["last_activity_at", "updated_at"])
