@@ -43,7 +43,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP)
+# Front-end packages (htmx) from npm, exactly as package-lock.json pins them.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+install: $(STAMP) $(NODE_STAMP)
+	$(BIN)/python tools/compile_messages.py
 
 run: install
 	FRONTDESK_HOME="$(FRONTDESK_HOME)" $(BIN)/frontdesk init </dev/null

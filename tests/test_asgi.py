@@ -18,11 +18,12 @@ async def _get(path: str) -> httpx.Response:
 @pytest.mark.django_db(transaction=True)
 def test_asgi_requests_pass_every_middleware() -> None:
     assert isinstance(django_asgi_app, SyncStackASGIHandler)
-    response = async_to_sync(_get)("/")
+    response = async_to_sync(_get)("/login/")
     assert response.status_code == 200
     assert response.headers["X-Frame-Options"] == "DENY"  # clickjacking middleware
     assert response.headers["X-Content-Type-Options"] == "nosniff"  # security middleware
-    assert "csrftoken" not in response.headers.get("set-cookie", "")
+    assert "csrftoken" in response.headers.get("set-cookie", "")  # CSRF middleware
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
 
 
 @pytest.mark.django_db(transaction=True)

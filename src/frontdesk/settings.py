@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "frontdesk.accounts",
     "frontdesk.customers",
     "frontdesk.conversations",
+    "frontdesk.portal",
+    "frontdesk.realtime",
 ]
 
 MIDDLEWARE = [
@@ -51,6 +53,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "frontdesk.core.middleware.UserPreferencesMiddleware",
+    "frontdesk.core.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -58,6 +62,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = "frontdesk.urls"
 ASGI_APPLICATION = "frontdesk.asgi.application"
 AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "accounts:login"
 
 TEMPLATES = [
     {
@@ -69,6 +76,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.tz",
             ],
         },
     },
@@ -117,8 +126,20 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Translations written for Frontdesk; .mo files are compiled by `make install`.
+LOCALE_PATHS = [Path(__file__).resolve().parent / "locale"]
+
 STATIC_URL = "static/"
 STATIC_ROOT = HOME / "static"
+# Front-end packages come from npm (package.json and its lockfile) and are served
+# straight out of node_modules; nothing third-party is copied into the repo.
+NODE_MODULES: Path = Path(
+    env_str(
+        "FRONTDESK_NODE_MODULES",
+        default=str(Path(__file__).resolve().parents[2] / "node_modules"),
+    )
+)
+STATICFILES_DIRS = [("vendor/htmx", NODE_MODULES / "htmx.org" / "dist")]
 MEDIA_URL = "media/"
 MEDIA_ROOT = HOME / "media"
 
@@ -132,6 +153,25 @@ API_AUTH_FAILURE_WINDOW_S: int = env_int("FRONTDESK_API_AUTH_FAILURE_WINDOW_S", 
 
 # Finished background-task results older than this are pruned hourly.
 TASK_RESULT_RETENTION_DAYS: int = env_int("FRONTDESK_TASK_RESULT_RETENTION_DAYS", default=14)
+
+# Outgoing mail (password resets, portal sign-in links). Without an SMTP host the
+# messages are written as files under FRONTDESK_HOME/outbox, so a local install works.
+SMTP_HOST: str = env_str("FRONTDESK_SMTP_HOST", default="")
+DEFAULT_FROM_EMAIL: str = env_str("FRONTDESK_FROM_EMAIL", default="frontdesk@localhost")
+if SMTP_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = SMTP_HOST
+    EMAIL_PORT = env_int("FRONTDESK_SMTP_PORT", default=587)
+    EMAIL_HOST_USER = env_str("FRONTDESK_SMTP_USER", default="")
+    EMAIL_HOST_PASSWORD = env_str("FRONTDESK_SMTP_PASSWORD", default="")
+    EMAIL_USE_TLS = env_bool("FRONTDESK_SMTP_STARTTLS", default=True)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = HOME / "outbox"
+
+# Staff sign-in: this many failures for one email within the window lock it for the window.
+SIGN_IN_FAILURE_LIMIT: int = env_int("FRONTDESK_SIGN_IN_FAILURE_LIMIT", default=5)
+SIGN_IN_LOCKOUT_S: int = env_int("FRONTDESK_SIGN_IN_LOCKOUT_S", default=900)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"

@@ -76,7 +76,15 @@ class User(AbstractUser):
         _("presence"), max_length=10, choices=Presence.choices, default=Presence.OFFLINE
     )
     time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
-    language = models.CharField(_("language"), max_length=10, default="en")
+    # Empty: follow the browser (or the language switcher's cookie).
+    language = models.CharField(_("language"), max_length=10, blank=True, default="")
+    signature = models.TextField(_("signature"), blank=True)
+    notify_on_assignment = models.BooleanField(
+        _("notify me when a conversation is assigned to me"), default=True
+    )
+    notify_on_customer_reply = models.BooleanField(
+        _("notify me when a customer replies in my conversations"), default=True
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = ["username"]
@@ -171,3 +179,15 @@ class ApiToken(models.Model):
         if self.revoked_at is not None:
             return False
         return self.expires_at is None or self.expires_at > now
+
+
+class SignInFailure(models.Model):
+    """Failed sign-ins for one email in the current window; enough of them lock it."""
+
+    email = models.CharField(max_length=254, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    first_failed_at = models.DateTimeField(default=timezone.now)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.email}: {self.failures}"

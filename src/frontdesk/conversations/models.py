@@ -280,3 +280,38 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class SavedView(models.Model):
+    """An inbox view built from filters; private to its owner or shared with a team."""
+
+    name = models.CharField(_("name"), max_length=100)
+    owner = models.ForeignKey(
+        User,
+        on_delete=models.CASCADE,
+        related_name="saved_views",
+        verbose_name=_("owner"),
+    )
+    team = models.ForeignKey(
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="saved_views",
+        verbose_name=_("shared with team"),
+    )
+    # Query-string style filters, validated by the inbox's filter form when saved and used.
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    sort = models.CharField(_("sort"), max_length=32, default="-last_activity_at")
+    position = models.PositiveIntegerField(_("position"), default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "name", "id"]
+        indexes = [
+            models.Index(fields=["owner", "position"], name="savedview_owner"),
+            models.Index(fields=["team", "position"], name="savedview_team"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,10 +1,15 @@
-"""The front page; the agent workspace replaces it when the web UI lands."""
+"""The front door: sends each person to their side of Frontdesk."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html")
+    user = request.user
+    if not user.is_authenticated:
+        return redirect("accounts:login")
+    if getattr(user, "is_customer", False):
+        return redirect("portal:home")
+    return redirect("conversations:inbox")

@@ -60,6 +60,15 @@ class Customer(models.Model):
         related_name="customer",
         help_text=_("The portal login of this customer, if any."),
     )
+    # A duplicate merged into another customer is kept (never deleted) and points there.
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_customers",
+        verbose_name=_("merged into"),
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -1,0 +1,1 @@
+// Realtime client: filled in by the realtime app.
