@@ -1,0 +1,7 @@
+"""Workspace pages: customers."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urls: list[URLPattern] = []
