@@ -27,7 +27,7 @@ SCRATCH = home="$$(mktemp -d)"; trap 'rm -rf "$$home"' EXIT;
 TEST_ENV = env -u FRONTDESK_DATABASE_URL -u FRONTDESK_REDIS_URL -u FRONTDESK_SECRET_KEY_FILE \
 	-u FRONTDESK_TEST_SQLITE_NAME FRONTDESK_HOME="$$home" FRONTDESK_SECRET_KEY=test-only-secret-key
 
-.PHONY: help install run test lint check-writes test-sqlite test-postgres clean
+.PHONY: help install run test lint check-writes test-sqlite test-postgres messages clean
 
 help:
 	@echo "make run            install, init, load demo data once, serve at http://$(HOST):$(PORT)"
@@ -35,6 +35,7 @@ help:
 	@echo "make lint           only the static checks"
 	@echo "make test-sqlite    only pytest on SQLite"
 	@echo "make test-postgres  only pytest on PostgreSQL ($(TEST_POSTGRES_URL))"
+	@echo "make messages       refresh the translation catalogues from the source (needs GNU gettext)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +79,15 @@ test-sqlite: install
 
 test-postgres: install
 	$(SCRATCH) $(TEST_ENV) FRONTDESK_DATABASE_URL="$(TEST_POSTGRES_URL)" $(BIN)/pytest -q
+
+# New strings land in every catalogue as untranslated entries; the tests fail
+# until each is translated (tools/messages.py check lists them).
+messages: install
+	cd src/frontdesk && $(SCRATCH) $(TEST_ENV) DJANGO_SETTINGS_MODULE=frontdesk.settings \
+		../../$(BIN)/django-admin makemessages --no-obsolete --no-location --no-wrap \
+		--ignore='demo/*' --ignore='*/migrations/*' --ignore='static/*' \
+		-l pl -l cs -l ru -l id -l th
+	$(BIN)/python tools/compile_messages.py
 
 clean:
 	rm -rf .mypy_cache .ruff_cache .import_linter_cache
