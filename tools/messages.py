@@ -74,9 +74,10 @@ def _extract(code: str, origin: str) -> Iterator[Message]:
 def source_messages() -> list[Message]:
     """Every translatable string of the Python modules and templates."""
     import django
+    from django.apps import apps
     from django.utils.translation.template import templatize
 
-    if not django.apps.apps.ready:
+    if not apps.ready:
         django.setup()
     found: list[Message] = []
     for path in _python_files():
@@ -113,8 +114,12 @@ def catalog_problems(language: str, messages: list[Message]) -> list[str]:
     for entry in catalog:
         if not entry.id:
             continue
-        ids = entry.id if isinstance(entry.id, tuple) else (entry.id,)
-        strings = entry.string if isinstance(entry.string, tuple) else (entry.string,)
+        ids = [str(text) for text in entry.id] if isinstance(entry.id, tuple | list) else [entry.id]
+        strings = (
+            [str(text) for text in entry.string]
+            if isinstance(entry.string, tuple | list)
+            else [str(entry.string or "")]
+        )
         if entry.fuzzy or not all(strings):
             problems.append(f"{language}: untranslated {ids[0]!r}")
             continue
