@@ -34,3 +34,11 @@ def test_html_pages_carry_a_strict_content_security_policy(client: Client) -> No
     assert "script-src 'self'" in policy
     assert "unsafe-inline" not in policy
     assert "unsafe-eval" not in policy
+
+
+@pytest.mark.django_db
+def test_responses_report_server_time(client: Client) -> None:
+    response = client.get("/login/")
+    name, duration = response["Server-Timing"].split(";dur=")
+    assert name == "app"
+    assert float(duration) > 0
