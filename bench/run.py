@@ -35,7 +35,7 @@ if __package__ in (None, ""):
     # is a package for this process and for the loader's child process alike.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import load, measure  # noqa: E402
+from bench import load, measure, pages  # noqa: E402
 
 log = load.log_stderr
 
@@ -50,6 +50,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--base-url", help="time a server already running here instead of starting one"
     )
     parser.add_argument("--seed", type=int, default=1, help="random seed (1)")
+    parser.add_argument(
+        "--only",
+        choices=["all", "api", "pages"],
+        default="all",
+        help="time the API, the workspace pages, or both (all)",
+    )
     parser.add_argument("--requests", type=int, default=200, help="timed requests per case")
     parser.add_argument("--warmup", type=int, default=20, help="untimed requests per case")
     parser.add_argument("--case-seconds", type=float, default=60, help="time limit per case")
@@ -262,6 +268,32 @@ def measure_api(
     return figures
 
 
+def measure_all(
+    args: argparse.Namespace,
+    url: str,
+    base_url: str,
+    tokens: tuple[str, str],
+    facts: measure.Facts,
+) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    if args.only in ("all", "pages"):
+        log("timing the inbox and conversation pages")
+        budget = measure.Budget(count=args.requests, warmup=args.warmup, seconds=args.case_seconds)
+        figures.update(
+            pages.measure_pages(
+                base_url,
+                admin_email=load.ADMIN_EMAIL,
+                agent_email=load.AGENT_EMAIL,
+                facts=facts,
+                rng=random.Random(args.seed),
+                budget=budget,
+            )
+        )
+    if args.only in ("all", "api"):
+        figures.update(measure_api(args, url, base_url, tokens, facts))
+    return figures
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     url = database_url()
@@ -283,11 +315,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     report["conversations"] = facts.conversations
     load_before = load_average()
     if args.base_url:
-        report.update(measure_api(args, url, args.base_url.rstrip("/"), tokens, facts))
+        report.update(measure_all(args, url, args.base_url.rstrip("/"), tokens, facts))
         report["server_rss_mb"] = None
     else:
         with running_server(args.server_workers, args.server) as (base_url, proc):
-            report.update(measure_api(args, url, base_url, tokens, facts))
+            report.update(measure_all(args, url, base_url, tokens, facts))
             report["server_rss_mb"] = process_tree_rss_mb(proc.pid)
     if args.explain:
         report["explain"] = measure.explain(url, facts)
