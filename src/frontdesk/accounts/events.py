@@ -55,3 +55,32 @@ class ApiTokenRevoked(DomainEvent):
     token_id: int
     user_id: int
     prefix: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserUpdated(DomainEvent):
+    """Profile, role, teams, skills or preferences changed; `fields` names which."""
+
+    user_id: int
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserActiveChanged(DomainEvent):
+    user_id: int
+    active: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class TeamUpdated(DomainEvent):
+    team_id: int
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SignInLocked(DomainEvent):
+    """Too many failed sign-ins for one email; `user_id` is None when no one has it."""
+
+    failure_id: int
+    user_id: int | None
+    locked_until: str

@@ -7,10 +7,13 @@ team, because routing, transfers and reports need the whole roster. A customer
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from frontdesk.accounts.models import Membership, Role, Team, User
+from frontdesk.accounts.models import ApiToken, Membership, Role, SignInFailure, Team, User
 from frontdesk.core.errors import InvalidInput, NotFound
 from frontdesk.core.pagination import DEFAULT_LIMIT, Page, keyset_page
 
@@ -102,3 +105,24 @@ def _teams() -> QuerySet[Team]:
     return Team.objects.select_related("lead").prefetch_related(
         Prefetch("members", queryset=User.objects.order_by("id"))
     )
+
+
+def sign_in_locked_until(email: str, *, at: datetime | None = None) -> datetime | None:
+    """When the lock on `email` ends, or None if it may try to sign in now."""
+    at = at or timezone.now()
+    key = email.strip().lower()[:254]
+    until = SignInFailure.objects.filter(email=key).values_list("locked_until", flat=True).first()
+    return until if until is not None and until > at else None
+
+
+def list_api_tokens(user: User) -> list[ApiToken]:
+    """The person's own tokens, newest first, revoked ones included."""
+    return list(ApiToken.objects.filter(user_id=user.pk).order_by("-created_at", "-id"))
+
+
+def access_api_token(user: User, token_id: int) -> ApiToken:
+    """One of the person's own tokens; anyone else's answers 404."""
+    found = ApiToken.objects.filter(user_id=user.pk, pk=token_id).first()
+    if found is None:
+        raise NotFound(_("No such token."))
+    return found

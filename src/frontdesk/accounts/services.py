@@ -10,14 +10,17 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import zoneinfo
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import lru_cache
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, models, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,12 +28,25 @@ from frontdesk.accounts.events import (
     ApiTokenCreated,
     ApiTokenRevoked,
     PresenceChanged,
+    SignInLocked,
     TeamCreated,
     TeamMemberAdded,
     TeamMemberRemoved,
+    TeamUpdated,
+    UserActiveChanged,
     UserCreated,
+    UserUpdated,
 )
-from frontdesk.accounts.models import ApiToken, Membership, Presence, Role, Team, User
+from frontdesk.accounts.models import (
+    ApiToken,
+    Membership,
+    Presence,
+    Role,
+    SignInFailure,
+    Skill,
+    Team,
+    User,
+)
 from frontdesk.accounts.selectors import forget_team_ids, is_staff_member, team_ids_for
 from frontdesk.core.audit import record_event
 from frontdesk.core.errors import Conflict, InvalidInput, PermissionDenied
@@ -205,11 +221,13 @@ def create_team(
     name: str,
     lead: User | None = None,
     members: Sequence[User] = (),
+    email: str = "",
     via: str = Via.SYSTEM,
 ) -> Team:
     """Add a department. The lead becomes a member, so they see the team's work."""
     _require_admin(by, _("Only admins may add teams."))
     clean_name = _clean_text(name, field="name", max_length=100, required=True)
+    clean_email = _normalize_team_email(email)
     if lead is not None:
         _require_staff_user(lead, field="lead")
     member_list = list({user.pk: user for user in members}.values())
@@ -223,7 +241,7 @@ def create_team(
             raise InvalidInput(_("A team with this name already exists."), field="name")
         try:
             with transaction.atomic():
-                team = Team.objects.create(name=clean_name, lead=lead)
+                team = Team.objects.create(name=clean_name, lead=lead, email=clean_email)
         except IntegrityError:
             raise InvalidInput(_("A team with this name already exists."), field="name") from None
         Membership.objects.bulk_create([Membership(team=team, user=user) for user in member_list])
@@ -461,3 +479,418 @@ def authenticate_token(raw: str) -> User | None:
             Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale), pk=token.pk
         ).update(last_used_at=now)
     return token.user
+
+
+# --- editing people -------------------------------------------------------------------------
+
+MAX_SIGNATURE = 2000
+_MAX_SKILL = 100
+
+
+@lru_cache(maxsize=1)
+def available_time_zones() -> frozenset[str]:
+    """The IANA zone names this system knows; read once, the scan is slow."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _check_last_admin(user: User, *, field: str) -> None:
+    """Refuse a change that would leave nobody able to manage Frontdesk."""
+    others = User.objects.filter(role=Role.ADMIN, is_active=True).exclude(pk=user.pk)
+    if user.role == Role.ADMIN and user.is_active and not others.exists():
+        raise Conflict(_("%(user)s is the last active admin.") % {"user": user.email}, field=field)
+
+
+def _skills_named(names: Sequence[str]) -> list[Skill]:
+    if isinstance(names, str):
+        raise InvalidInput(_("Give skills as a list of names."), field="skills")
+    cleaned: list[str] = []
+    for raw in names:
+        name = " ".join(str(raw).split())
+        if len(name) > _MAX_SKILL:
+            raise InvalidInput(
+                _("At most %(count)d characters, please.") % {"count": _MAX_SKILL}, field="skills"
+            )
+        if name and name.lower() not in {n.lower() for n in cleaned}:
+            cleaned.append(name)
+    skills: list[Skill] = []
+    for name in cleaned:
+        skill = Skill.objects.filter(name__iexact=name).first()
+        if skill is None:
+            skill, _created = Skill.objects.get_or_create(name=name)
+        skills.append(skill)
+    return skills
+
+
+def _set_memberships(user: User, team_ids: set[int]) -> tuple[list[int], list[int]]:
+    """Make `user` a member of exactly `team_ids`; returns (added, removed) team ids."""
+    current = set(Membership.objects.filter(user_id=user.pk).values_list("team_id", flat=True))
+    added = sorted(team_ids - current)
+    removed = sorted(current - team_ids)
+    if removed:
+        Membership.objects.filter(user_id=user.pk, team_id__in=removed).delete()
+    Membership.objects.bulk_create([Membership(team_id=pk, user=user) for pk in added])
+    forget_team_ids(user)
+    return added, removed
+
+
+def _publish_membership_changes(
+    user_id: int, added: Sequence[int], removed: Sequence[int], via: str
+) -> None:
+    for team_id in added:
+        audience = Audience(team_ids=frozenset({team_id}), user_ids=frozenset({user_id}))
+        publish(TeamMemberAdded(via=via, audience=audience, team_id=team_id, user_id=user_id))
+    for team_id in removed:
+        audience = Audience(team_ids=frozenset({team_id}), user_ids=frozenset({user_id}))
+        publish(TeamMemberRemoved(via=via, audience=audience, team_id=team_id, user_id=user_id))
+
+
+def update_user(
+    user: User,
+    *,
+    by: User | None,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    role: str | None = None,
+    teams: Sequence[Team] | None = None,
+    skills: Sequence[str] | None = None,
+    languages: Sequence[str] | None = None,
+    sees_all_teams: bool | None = None,
+    via: str = Via.SYSTEM,
+) -> User:
+    """Change what an admin manages about a person; None leaves a value as it is.
+
+    Staff stay staff and customers stay customers: a customer's account belongs
+    to a customer record, so turning one into the other is refused.
+    """
+    _require_admin(by, _("Only admins may change users."))
+    values: dict[str, object] = {
+        "first_name": _optional_text(first_name, field="first_name"),
+        "last_name": _optional_text(last_name, field="last_name"),
+        "role": role,
+        "languages": None if languages is None else normalize_languages(languages),
+        "sees_all_teams": sees_all_teams,
+    }
+    if role is not None and role not in Role.values:
+        raise InvalidInput(_("Unknown role: %(role)s.") % {"role": role}, field="role")
+    team_ids = None if teams is None else {team.pk for team in teams}
+
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        _check_role_change(locked, role, has_teams=bool(team_ids or sees_all_teams))
+        changed = _apply(locked, values)
+        if "role" in changed:
+            locked.is_staff = locked.role == Role.ADMIN or locked.is_superuser
+            locked.save(update_fields=[*changed, "is_staff"])
+        elif changed:
+            locked.save(update_fields=list(changed))
+        if skills is not None:
+            skill_list = _skills_named(skills)
+            before = sorted(locked.skills.values_list("name", flat=True))
+            after = sorted(skill.name for skill in skill_list)
+            if before != after:
+                locked.skills.set(skill_list)
+                changed["skills"] = after
+        added, removed = ([], []) if team_ids is None else _set_memberships(locked, team_ids)
+        forget_team_ids(user)
+        if added or removed:
+            changed["teams"] = {"added": added, "removed": removed}
+        if not changed:
+            return User.objects.get(pk=user.pk)
+        record_event(locked, action="user.updated", actor=by, via=via, data=changed)
+        publish(
+            UserUpdated(
+                via=via,
+                audience=Audience(user_ids=frozenset({locked.pk}), team_ids=team_ids_for(locked)),
+                user_id=locked.pk,
+                fields=tuple(sorted(changed)),
+            )
+        )
+        _publish_membership_changes(locked.pk, added, removed, via)
+    return User.objects.get(pk=user.pk)
+
+
+def _optional_text(value: str | None, *, field: str) -> str | None:
+    return None if value is None else _clean_text(value, field=field, max_length=150)
+
+
+def _check_role_change(locked: User, role: str | None, *, has_teams: bool) -> None:
+    if role is not None and role != locked.role:
+        if (role == Role.CUSTOMER) != locked.is_customer:
+            raise InvalidInput(
+                _("Staff and customer accounts cannot be turned into each other."), field="role"
+            )
+        _check_last_admin(locked, field="role")
+    if (role or locked.role) == Role.CUSTOMER and has_teams:
+        raise InvalidInput(_("Customers cannot belong to teams."), field="teams")
+
+
+def _apply(obj: models.Model, values: dict[str, object]) -> dict[str, object]:
+    """Set the given (non-None) values that differ; returns what changed."""
+    changed: dict[str, object] = {}
+    for name, value in values.items():
+        if value is not None and getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed[name] = value
+    return changed
+
+
+def set_user_active(user: User, *, by: User | None, active: bool, via: str = Via.SYSTEM) -> User:
+    """Deactivate (never delete: their conversations and audit trail keep their name) or
+    reactivate a person. A deactivated user cannot sign in or use API tokens."""
+    _require_admin(by, _("Only admins may deactivate users."))
+    if not active and by is not None and by.pk == user.pk:
+        raise Conflict(_("You cannot deactivate yourself."), field="active")
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.is_active == active:
+            return locked
+        if not active:
+            _check_last_admin(locked, field="active")
+        locked.is_active = active
+        fields = ["is_active"]
+        if not active and locked.presence != Presence.OFFLINE:
+            locked.presence = Presence.OFFLINE
+            fields.append("presence")
+        locked.save(update_fields=fields)
+        record_event(
+            locked,
+            action="user.reactivated" if active else "user.deactivated",
+            actor=by,
+            via=via,
+            data={"email": locked.email},
+        )
+        publish(
+            UserActiveChanged(
+                via=via,
+                audience=Audience(user_ids=frozenset({locked.pk}), team_ids=team_ids_for(locked)),
+                user_id=locked.pk,
+                active=active,
+            )
+        )
+    return User.objects.get(pk=user.pk)
+
+
+def update_preferences(
+    user: User,
+    *,
+    by: User | None,
+    language: str | None = None,
+    time_zone: str | None = None,
+    signature: str | None = None,
+    notify_on_assignment: bool | None = None,
+    notify_on_customer_reply: bool | None = None,
+    via: str = Via.SYSTEM,
+) -> User:
+    """A person's own settings; None leaves a value as it is. Admins may change anyone's."""
+    if by is not None and by.pk != user.pk and not (by.is_active and by.is_admin):
+        raise PermissionDenied(_("You may only change your own settings."))
+    if language is not None and language not in {"", *(code for code, _n in settings.LANGUAGES)}:
+        raise InvalidInput(
+            _("%(value)s is not a language Frontdesk speaks.") % {"value": language},
+            field="language",
+        )
+    if time_zone is not None and time_zone not in available_time_zones():
+        raise InvalidInput(
+            _("%(value)s is not a time zone such as Europe/Prague.") % {"value": time_zone},
+            field="time_zone",
+        )
+    clean_signature = (
+        None
+        if signature is None
+        else _clean_text(signature, field="signature", max_length=MAX_SIGNATURE)
+    )
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        changed = _apply(
+            locked,
+            {
+                "language": language,
+                "time_zone": time_zone,
+                "signature": clean_signature,
+                "notify_on_assignment": notify_on_assignment,
+                "notify_on_customer_reply": notify_on_customer_reply,
+            },
+        )
+        if not changed:
+            return locked
+        locked.save(update_fields=list(changed))
+        # The signature's text is the person's own; the trail notes only that it changed.
+        data = {k: (True if k == "signature" else v) for k, v in changed.items()}
+        record_event(locked, action="user.preferences_changed", actor=by, via=via, data=data)
+        publish(
+            UserUpdated(
+                via=via,
+                audience=Audience(user_ids=frozenset({locked.pk})),
+                user_id=locked.pk,
+                fields=tuple(sorted(changed)),
+            )
+        )
+    return User.objects.get(pk=user.pk)
+
+
+# --- editing teams --------------------------------------------------------------------------
+
+
+def _normalize_team_email(value: str) -> str:
+    email = value.strip().lower()
+    if not email:
+        return ""
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise InvalidInput(
+            _("%(value)s is not an email address.") % {"value": value}, field="email"
+        ) from None
+    return email
+
+
+def update_team(
+    team: Team,
+    *,
+    by: User | None,
+    name: str | None = None,
+    email: str | None = None,
+    lead: User | None = None,
+    clear_lead: bool = False,
+    members: Sequence[User] | None = None,
+    via: str = Via.SYSTEM,
+) -> Team:
+    """Rename a team, set its address and lead, or replace its members.
+
+    The lead is always a member: naming one adds them, and a members list that
+    leaves the lead out keeps them in.
+    """
+    _require_admin(by, _("Only admins may change teams."))
+    clean_name = (
+        None if name is None else _clean_text(name, field="name", max_length=100, required=True)
+    )
+    clean_email = None if email is None else _normalize_team_email(email)
+    if lead is not None:
+        _require_staff_user(lead, field="lead")
+    member_list = None if members is None else list({u.pk: u for u in members}.values())
+    for member in member_list or ():
+        _require_staff_user(member, field="members")
+
+    with transaction.atomic():
+        locked = Team.objects.select_for_update().get(pk=team.pk)
+        if clean_name is not None and clean_name != locked.name:
+            taken = Team.objects.filter(name__iexact=clean_name).exclude(pk=locked.pk).exists()
+            if taken:
+                raise InvalidInput(_("A team with this name already exists."), field="name")
+        new_lead_id = None if clear_lead else (lead.pk if lead is not None else locked.lead_id)
+        changed = _apply(locked, {"name": clean_name, "email": clean_email})
+        if new_lead_id != locked.lead_id:
+            locked.lead_id = changed["lead_id"] = new_lead_id
+        if changed:
+            locked.save(update_fields=list(changed))
+        added, removed = _replace_members(
+            locked, None if member_list is None else {u.pk for u in member_list}
+        )
+        for member in (*(member_list or ()), *([lead] if lead is not None else [])):
+            forget_team_ids(member)
+        if added or removed:
+            changed["members"] = {"added": added, "removed": removed}
+        if not changed:
+            return Team.objects.select_related("lead").get(pk=team.pk)
+        record_event(locked, action="team.updated", actor=by, via=via, data=changed)
+        publish(
+            TeamUpdated(
+                via=via,
+                audience=Audience(
+                    team_ids=frozenset({locked.pk}), user_ids=frozenset({*added, *removed})
+                ),
+                team_id=locked.pk,
+                fields=tuple(sorted(changed)),
+            )
+        )
+        for user_id in added:
+            _publish_membership_changes(user_id, [locked.pk], [], via)
+        for user_id in removed:
+            _publish_membership_changes(user_id, [], [locked.pk], via)
+    return Team.objects.select_related("lead").get(pk=team.pk)
+
+
+def _replace_members(team: Team, wanted: set[int] | None) -> tuple[list[int], list[int]]:
+    """Make the members exactly `wanted` (None: keep them), always with the lead among them."""
+    current = set(Membership.objects.filter(team_id=team.pk).values_list("user_id", flat=True))
+    target = set(current) if wanted is None else set(wanted)
+    if team.lead_id is not None:
+        target.add(team.lead_id)
+    added = sorted(target - current)
+    removed = sorted(current - target)
+    if removed:
+        Membership.objects.filter(team_id=team.pk, user_id__in=removed).delete()
+    Membership.objects.bulk_create([Membership(team=team, user_id=pk) for pk in added])
+    return added, removed
+
+
+# --- sign-in lockout ------------------------------------------------------------------------
+
+
+def normalize_sign_in_email(email: str) -> str:
+    return email.strip().lower()[:254]
+
+
+def record_sign_in_failure(email: str, *, at: datetime | None = None) -> SignInFailure:
+    """Count one failed sign-in for `email`; the failure that reaches the limit locks it.
+
+    Failures count within a window of SIGN_IN_LOCKOUT_S from the first one; a failure
+    after the window (and after any lock) starts a new count. The row is locked and
+    incremented in SQL, so concurrent failures all count.
+    """
+    at = at or timezone.now()
+    key = normalize_sign_in_email(email)
+    window = timedelta(seconds=settings.SIGN_IN_LOCKOUT_S)
+    limit = settings.SIGN_IN_FAILURE_LIMIT
+    with transaction.atomic():
+        row, created = SignInFailure.objects.select_for_update().get_or_create(
+            email=key, defaults={"failures": 1, "first_failed_at": at}
+        )
+        if not created:
+            expired = row.first_failed_at + window <= at
+            unlocked = row.locked_until is None or row.locked_until <= at
+            if expired and unlocked:
+                SignInFailure.objects.filter(pk=row.pk).update(
+                    failures=1, first_failed_at=at, locked_until=None
+                )
+            elif unlocked:
+                SignInFailure.objects.filter(pk=row.pk).update(failures=F("failures") + 1)
+            row.refresh_from_db()
+        if row.failures < limit or (row.locked_until is not None and row.locked_until > at):
+            return row
+        until = at + window
+        # Conditional, so two requests reaching the limit together lock (and audit) once.
+        claimed = SignInFailure.objects.filter(
+            Q(locked_until__isnull=True) | Q(locked_until__lte=at), pk=row.pk
+        ).update(locked_until=until)
+        row.refresh_from_db()
+        if claimed:
+            user_id = User.objects.filter(email=key).values_list("pk", flat=True).first()
+            record_event(
+                row,
+                action="sign_in.locked",
+                actor=None,
+                via=Via.WEB,
+                at=at,
+                data={
+                    "email": key,
+                    "user_id": user_id,
+                    "failures": row.failures,
+                    "locked_until": until.isoformat(),
+                },
+            )
+            publish(
+                SignInLocked(
+                    via=Via.WEB,
+                    audience=Audience(user_ids=frozenset({user_id} if user_id else ())),
+                    failure_id=row.pk,
+                    user_id=user_id,
+                    locked_until=until.isoformat(),
+                )
+            )
+    return row
+
+
+def clear_sign_in_failures(email: str) -> None:
+    """Forget the failures of `email` after it signed in (or a reset proved its owner)."""
+    SignInFailure.objects.filter(email=normalize_sign_in_email(email)).delete()

@@ -91,3 +91,23 @@ class FieldDefinitionChanged(DomainEvent):
     definition_id: int
     key: str
     created: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomersMerged(DomainEvent):
+    """Customer `source_id` was merged into `customer_id`; these conversations moved with it."""
+
+    source_id: int
+    customer_id: int
+    conversation_ids: tuple[int, ...]
+    numbers: tuple[int, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TagChanged(DomainEvent):
+    """A tag was created, renamed or deleted by an admin; `change` says which."""
+
+    tag_id: int
+    name: str
+    change: str
+    previous_name: str = ""

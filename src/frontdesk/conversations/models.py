@@ -94,6 +94,10 @@ class CustomFieldDefinition(models.Model):
         return self.key
 
 
+_ACTIVE = models.Q(status__in=sorted(ACTIVE_STATUSES))
+_SOLVED = models.Q(status=Status.SOLVED)
+
+
 class Conversation(models.Model):
     number = models.BigIntegerField(_("number"), unique=True)
     subject = models.CharField(_("subject"), max_length=500)
@@ -172,6 +176,38 @@ class Conversation(models.Model):
             models.Index(fields=["-last_activity_at", "-id"], name="conv_act"),
             models.Index(fields=["updated_at", "id"], name="conv_updated"),
             models.Index(fields=["company", "-last_activity_at", "-id"], name="conv_company_act"),
+            # The inbox lists active conversations (a tenth of the rows) in three
+            # orders, and counts recently solved ones; partial indexes keep both small.
+            models.Index(
+                fields=["-last_activity_at", "-id"], condition=_ACTIVE, name="conv_active_act"
+            ),
+            models.Index(
+                fields=["team", "-last_activity_at", "-id"],
+                condition=_ACTIVE,
+                name="conv_active_team_act",
+            ),
+            models.Index(
+                fields=["-created_at", "-id"], condition=_ACTIVE, name="conv_active_created"
+            ),
+            models.Index(
+                fields=["team", "-created_at", "-id"],
+                condition=_ACTIVE,
+                name="conv_active_team_created",
+            ),
+            models.Index(
+                fields=["-priority", "-last_activity_at", "-id"],
+                condition=_ACTIVE,
+                name="conv_active_prio",
+            ),
+            models.Index(
+                fields=["team", "-priority", "-last_activity_at", "-id"],
+                condition=_ACTIVE,
+                name="conv_active_team_prio",
+            ),
+            models.Index(fields=["solved_at"], condition=_SOLVED, name="conv_solved_at"),
+            models.Index(
+                fields=["team", "solved_at"], condition=_SOLVED, name="conv_team_solved_at"
+            ),
         ]
 
     def __str__(self) -> str:

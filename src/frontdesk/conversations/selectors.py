@@ -3,24 +3,38 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from frontdesk.accounts.models import User
+from frontdesk.accounts.models import STAFF_ROLES, Team, User
 from frontdesk.accounts.selectors import team_ids_for
 from frontdesk.conversations.models import (
+    ACTIVE_STATUSES,
     PUBLIC_KINDS,
     Attachment,
     Conversation,
     CustomFieldDefinition,
     Message,
+    SavedView,
+    Status,
     Tag,
 )
-from frontdesk.conversations.permissions import visible_scope
-from frontdesk.core.errors import NotFound
-from frontdesk.core.pagination import DEFAULT_LIMIT, Page, keyset_page
+from frontdesk.conversations.permissions import sees_everything, visible_scope
+from frontdesk.core.errors import InvalidInput, NotFound
+from frontdesk.core.models import Event
+from frontdesk.core.pagination import (
+    DEFAULT_LIMIT,
+    Page,
+    check_limit,
+    decode_cursor,
+    encode_cursor,
+    keyset_page,
+)
 
 UNASSIGNED = 0
 
@@ -34,6 +48,23 @@ class ConversationFilters:
     tag: str | None = None
     channel: str | None = None
     updated_since: datetime | None = None
+    statuses: frozenset[str] | None = None  # any of these
+    team_ids: frozenset[int] | None = None  # any of these; empty matches nothing
+    priority: int | None = None
+    company_id: int | None = None
+    language: str | None = None
+    solved_since: datetime | None = None
+
+
+# Inbox orders: each is a keyset over columns that end in the unique id.
+SORT_ACTIVITY = "activity"
+SORT_CREATED = "created"
+SORT_PRIORITY = "priority"
+SORTS: dict[str, tuple[str, ...]] = {
+    SORT_ACTIVITY: ("last_activity_at", "id"),
+    SORT_CREATED: ("created_at", "id"),
+    SORT_PRIORITY: ("priority", "last_activity_at", "id"),
+}
 
 
 def _visible(user: User) -> QuerySet[Conversation]:
@@ -53,19 +84,70 @@ _LIST_COLUMNS = (
 )
 
 
-def _scoped_for_filters(user: User, filters: ConversationFilters) -> QuerySet[Conversation]:
-    """The visible conversations, with the scope left out where the filter already implies it.
+def _scope_implied(user: User, filters: ConversationFilters) -> bool:
+    """Whether `filters` alone keep an agent inside what they may see.
 
     An agent's scope is `team IN (mine) OR assignee = me OR owner = me`; ANDed
     with `team = T` the planner misjudges it and sorts every row of the team
     instead of walking the (team, status, activity) index and stopping at a page.
     """
-    if user.is_active and user.is_agent_staff:
-        own_team = filters.team_id is not None and filters.team_id in team_ids_for(user)
-        own_work = filters.assignee_id is not None and filters.assignee_id == user.pk
-        if own_team or own_work:
-            return Conversation.objects.all()
-    return _visible(user)
+    if not (user.is_active and user.is_agent_staff):
+        return False
+    mine = team_ids_for(user)
+    own_team = filters.team_id is not None and filters.team_id in mine
+    own_teams = filters.team_ids is not None and filters.team_ids <= mine
+    own_work = filters.assignee_id is not None and filters.assignee_id == user.pk
+    return own_team or own_teams or own_work
+
+
+def _filtered(
+    user: User, filters: ConversationFilters, also: ConversationFilters | None = None
+) -> QuerySet[Conversation]:
+    """The visible conversations matching `filters` and, ANDed, `also` (a view's own filters)."""
+    parts = [f for f in (filters, also) if f is not None]
+    if any(_scope_implied(user, f) for f in parts):
+        qs = Conversation.objects.all()
+    else:
+        qs = _visible(user)
+    for f in parts:
+        qs = _apply_filters(qs, f)
+    return qs
+
+
+# Filters that are one column equal to the value.
+_EQUAL_FILTERS = (
+    ("status", "status"),
+    ("team_id", "team_id"),
+    ("customer_id", "customer_id"),
+    ("company_id", "company_id"),
+    ("channel", "channel"),
+    ("priority", "priority"),
+    ("language", "language"),
+)
+
+
+def _apply_filters(
+    qs: QuerySet[Conversation], filters: ConversationFilters
+) -> QuerySet[Conversation]:
+    for attribute, column in _EQUAL_FILTERS:
+        value = getattr(filters, attribute)
+        if value is not None:
+            qs = qs.filter(**{column: value})
+    if filters.statuses is not None:
+        qs = qs.filter(status__in=sorted(filters.statuses))
+    if filters.team_ids is not None:
+        qs = qs.filter(team_id__in=sorted(filters.team_ids))
+    if filters.assignee_id == UNASSIGNED:
+        qs = qs.filter(assignee__isnull=True)
+    elif filters.assignee_id is not None:
+        qs = qs.filter(assignee_id=filters.assignee_id)
+    if filters.solved_since is not None:
+        qs = qs.filter(status=Status.SOLVED, solved_at__gte=filters.solved_since)
+    if filters.tag is not None:
+        qs = qs.filter(conversationtag__tag__name=filters.tag.strip().lower())
+    if filters.updated_since is not None:
+        qs = qs.filter(updated_at__gte=filters.updated_since)
+    return qs
 
 
 def access_conversation(user: User, number: int) -> Conversation:
@@ -89,42 +171,204 @@ def list_conversations(
     filters: ConversationFilters,
     cursor: str | None = None,
     limit: int = DEFAULT_LIMIT,
+    sort: str = SORT_ACTIVITY,
+    also: ConversationFilters | None = None,
 ) -> Page[Conversation]:
     """A page of the conversations `user` may see, newest activity first.
 
     With `updated_since`, the order is oldest change first instead, so an
     integrator can sync by walking forward and resuming from the last cursor.
+    `sort` picks another order (newest created, or highest priority first);
+    `also` is a second set of filters ANDed with the first (an inbox view's).
     """
-    qs = _scoped_for_filters(user, filters)
-    if filters.status is not None:
-        qs = qs.filter(status=filters.status)
-    if filters.team_id is not None:
-        qs = qs.filter(team_id=filters.team_id)
-    if filters.assignee_id == UNASSIGNED:
-        qs = qs.filter(assignee__isnull=True)
-    elif filters.assignee_id is not None:
-        qs = qs.filter(assignee_id=filters.assignee_id)
-    if filters.customer_id is not None:
-        qs = qs.filter(customer_id=filters.customer_id)
-    if filters.channel is not None:
-        qs = qs.filter(channel=filters.channel)
-    if filters.tag is not None:
-        qs = qs.filter(conversationtag__tag__name=filters.tag.strip().lower())
     qs = (
-        qs.select_related("customer", "team", "assignee", "owner")
+        _filtered(user, filters, also)
+        .select_related("customer", "team", "assignee", "owner")
         .only(*_LIST_COLUMNS)
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("name")))
     )
     if filters.updated_since is not None:
-        qs = qs.filter(updated_at__gte=filters.updated_since)
         return keyset_page(
             qs, key="updated_at", descending=False, cursor=cursor, limit=limit,
             key_is_datetime=True,
         )  # fmt: skip
-    return keyset_page(
-        qs, key="last_activity_at", descending=True, cursor=cursor, limit=limit,
-        key_is_datetime=True,
+    if sort not in SORTS:
+        raise InvalidInput(_("Unknown sort order."), field="sort")
+    return _descending_page(qs, keys=SORTS[sort], cursor=cursor, limit=limit)
+
+
+_DATETIME_KEYS = frozenset({"last_activity_at", "created_at"})
+
+
+def _descending_page(
+    qs: QuerySet[Conversation], *, keys: tuple[str, ...], cursor: str | None, limit: int
+) -> Page[Conversation]:
+    """Keyset page over several columns, all descending; the last key is the unique id.
+
+    The next page is `(k1, k2, id) < (v1, v2, last_id)` written out as ORs, with
+    the redundant `k1 <= v1` bound so the planner takes it as an index range.
+    """
+    limit = check_limit(limit)
+    if cursor:
+        values = _cursor_values(cursor, keys)
+        after = Q()
+        for i, key in enumerate(keys):
+            same = dict(zip(keys[:i], values[:i], strict=True))
+            after |= Q(**same, **{f"{key}__lt": values[i]})
+        qs = qs.filter(Q(**{f"{keys[0]}__lte": values[0]}), after)
+    rows = list(qs.order_by(*(f"-{k}" for k in keys))[: limit + 1])
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor([getattr(rows[-1], k) for k in keys])
+    return Page(items=rows, next_cursor=next_cursor)
+
+
+def _cursor_values(cursor: str, keys: tuple[str, ...]) -> list[Any]:
+    values = decode_cursor(cursor, size=len(keys))
+    bad = InvalidInput(_("The cursor is not one this server issued."), field="cursor")
+    parsed: list[Any] = []
+    for key, value in zip(keys, values, strict=True):
+        if key in _DATETIME_KEYS:
+            try:
+                parsed.append(datetime.fromisoformat(value))
+            except (TypeError, ValueError):
+                raise bad from None
+        elif isinstance(value, int) and not isinstance(value, bool):
+            parsed.append(value)
+        else:
+            raise bad
+    return parsed
+
+
+# --- the inbox --------------------------------------------------------------
+
+VIEW_MINE = "mine"
+VIEW_UNASSIGNED = "unassigned"
+VIEW_TEAM = "team"
+VIEW_PENDING = "pending"
+VIEW_ON_HOLD = "on_hold"
+VIEW_SOLVED = "solved"
+
+BUILTIN_VIEWS: dict[str, Any] = {
+    VIEW_MINE: gettext_lazy("My open"),
+    VIEW_UNASSIGNED: gettext_lazy("Unassigned in my teams"),
+    VIEW_TEAM: gettext_lazy("All open in my teams"),
+    VIEW_PENDING: gettext_lazy("Pending"),
+    VIEW_ON_HOLD: gettext_lazy("On hold"),
+    VIEW_SOLVED: gettext_lazy("Solved (last 7 days)"),
+}
+
+# A count stops here: the rail shows "999+" rather than scan a million rows.
+COUNT_CAP = 999
+SOLVED_VIEW_DAYS = 7
+
+
+def _my_team_ids(user: User) -> frozenset[int] | None:
+    """The teams "my teams" means: memberships; None (every team) for a see-all user without any."""
+    mine = team_ids_for(user)
+    if not mine and sees_everything(user):
+        return None
+    return mine
+
+
+def builtin_view_filters(
+    user: User, view: str, *, now: datetime | None = None
+) -> ConversationFilters:
+    """The filters of a built-in inbox view for `user`; NotFound for an unknown name."""
+    active = frozenset(ACTIVE_STATUSES)
+    if view == VIEW_MINE:
+        return ConversationFilters(
+            assignee_id=user.pk, statuses=frozenset({Status.NEW, Status.OPEN})
+        )
+    if view == VIEW_UNASSIGNED:
+        return ConversationFilters(
+            assignee_id=UNASSIGNED, team_ids=_my_team_ids(user), statuses=active
+        )
+    if view == VIEW_TEAM:
+        return ConversationFilters(team_ids=_my_team_ids(user), statuses=active)
+    if view == VIEW_PENDING:
+        return ConversationFilters(status=Status.PENDING)
+    if view == VIEW_ON_HOLD:
+        return ConversationFilters(status=Status.ON_HOLD)
+    if view == VIEW_SOLVED:
+        since = (now or timezone.now()) - timedelta(days=SOLVED_VIEW_DAYS)
+        return ConversationFilters(solved_since=since)
+    raise NotFound(_("No such view."))
+
+
+def count_conversations(user: User, filters: ConversationFilters, *, cap: int | None = None) -> int:
+    """How many conversations match, counting no further than `cap` + 1.
+
+    One COUNT over a LIMITed subquery: the database stops after cap + 1 rows, so
+    a count costs the same at a thousand conversations as at a million.
+    """
+    limit = COUNT_CAP if cap is None else cap
+    return _filtered(user, filters).order_by().values("pk")[: limit + 1].count()
+
+
+def builtin_view_counts(user: User, *, now: datetime | None = None) -> dict[str, int]:
+    """Each built-in view's count for `user`, capped at COUNT_CAP + 1; one query a view."""
+    return {
+        view: count_conversations(user, builtin_view_filters(user, view, now=now))
+        for view in BUILTIN_VIEWS
+    }
+
+
+def _saved_views_for(user: User) -> QuerySet[SavedView]:
+    if not (user.is_active and user.is_agent_staff):
+        return SavedView.objects.none()
+    scope = Q(owner_id=user.pk) | Q(team_id__in=sorted(team_ids_for(user)))
+    if user.is_admin:
+        scope = Q()
+    return SavedView.objects.filter(scope)
+
+
+def list_saved_views(user: User) -> list[SavedView]:
+    """The user's own saved views and those shared with their teams, in rail order."""
+    scope = Q(owner_id=user.pk) | Q(team_id__in=sorted(team_ids_for(user)))
+    return list(
+        _saved_views_for(user)
+        .filter(scope)
+        .select_related("team", "owner")
+        .only("id", "name", "filters", "sort", "position", "owner_id", "team_id",
+              "team__id", "team__name", *(f"owner__{c}" for c in _PERSON))
+        .order_by("position", "name", "id")
     )  # fmt: skip
+
+
+def access_saved_view(user: User, pk: int) -> SavedView:
+    """A saved view the user owns or that is shared with their team (admins: any); else NotFound."""
+    found = _saved_views_for(user).select_related("team", "owner").filter(pk=pk).first()
+    if found is None:
+        raise NotFound(_("No such view."))
+    return found
+
+
+def team_choices(user: User) -> list[tuple[int, str]]:
+    """Every team as (id, name), for staff filter and share menus; one light query."""
+    if not (user.is_active and user.is_agent_staff):
+        return []
+    return list(Team.objects.order_by("name", "id").values_list("id", "name"))
+
+
+def people_choices(user: User) -> list[tuple[int, str]]:
+    """Active staff who can hold conversations, as (id, name), for assignee menus."""
+    if not (user.is_active and user.is_agent_staff):
+        return []
+    rows = (
+        User.objects.filter(is_active=True, role__in=sorted(STAFF_ROLES))
+        .order_by("first_name", "last_name", "email", "id")
+        .values_list("id", "first_name", "last_name", "email")
+    )
+    return [(pk, f"{first} {last}".strip() or email) for pk, first, last, email in rows]
+
+
+def conversations_by_number(user: User, numbers: list[int]) -> dict[int, Conversation]:
+    """The conversations among `numbers` that `user` may see, keyed by number; one query."""
+    if not numbers:
+        return {}
+    return {c.number: c for c in _visible(user).filter(number__in=numbers)}
 
 
 def list_messages(user: User, conversation: Conversation) -> list[Message]:
@@ -171,3 +415,59 @@ def access_field_definition(user: User, key: str) -> CustomFieldDefinition:
         if definition.key == key:
             return definition
     raise NotFound(_("No such field."))
+
+
+def list_tags_with_usage(user: User) -> list[Tag]:
+    """Every tag with `usage`, the number of conversations carrying it; staff only."""
+    if not user.is_agent_staff:
+        return []
+    return list(Tag.objects.annotate(usage=Count("conversationtag")).order_by("name"))
+
+
+def access_tag(user: User, tag_id: int) -> Tag:
+    found = Tag.objects.filter(pk=tag_id).first() if user.is_agent_staff else None
+    if found is None:
+        raise NotFound(_("No such tag."))
+    return found
+
+
+HISTORY_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class ConversationHistory:
+    """The newest audit rows of one conversation, with the names their data refers to."""
+
+    events: list[Event]
+    users: dict[int, str]
+    teams: dict[int, str]
+    capped: bool
+
+
+def list_conversation_events(
+    user: User, conversation: Conversation, *, limit: int = HISTORY_LIMIT
+) -> ConversationHistory:
+    """Who changed what in `conversation`, newest first; the caller got it through access_*."""
+    if not user.is_agent_staff:
+        raise NotFound(_("No such conversation."))
+    rows = list(
+        Event.objects.filter(object_type="conversation", object_id=conversation.pk)
+        .select_related("actor")
+        .order_by("-at", "-id")[: limit + 1]
+    )
+    events = rows[:limit]
+    user_ids: set[int] = set()
+    team_ids: set[int] = set()
+    for event in events:
+        for key in ("assignee_id", "previous_assignee_id", "owner_id"):
+            if isinstance(event.data.get(key), int):
+                user_ids.add(event.data[key])
+        for key in ("team_id", "previous_team_id"):
+            if isinstance(event.data.get(key), int):
+                team_ids.add(event.data[key])
+    users = {
+        u.pk: u.display_name
+        for u in User.objects.filter(pk__in=user_ids).only("id", "email", "first_name", "last_name")
+    } if user_ids else {}  # fmt: skip
+    teams = dict(Team.objects.filter(pk__in=team_ids).values_list("id", "name")) if team_ids else {}
+    return ConversationHistory(events=events, users=users, teams=teams, capped=len(rows) > limit)

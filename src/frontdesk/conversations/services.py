@@ -36,6 +36,7 @@ from frontdesk.conversations.models import (
     Message,
     MessageKind,
     Priority,
+    SavedView,
     Status,
     Tag,
     attachment_name,
@@ -1013,7 +1014,10 @@ def _apply_status(conv: Conversation, status: str, *, at: datetime, by: User | N
             field="status",
         )
     if status == Status.SOLVED:
-        _check_required_fields(conv)
+        # Required fields are the agents' bookkeeping: a customer saying their
+        # problem is solved cannot fill fields they are not shown.
+        if by is None or not by.is_customer:
+            _check_required_fields(conv)
         conv.solved_at = at
     elif status == Status.CLOSED:
         conv.closed_at = at
@@ -1228,3 +1232,310 @@ def _change_tags(
 
 def _field_definitions() -> dict[str, CustomFieldDefinition]:
     return {d.key: d for d in CustomFieldDefinition.objects.all()}
+
+
+# --- merging customers ------------------------------------------------------
+
+
+def merge_customers(
+    source: Customer,
+    *,
+    into: Customer,
+    by: User | None,
+    via: str = Via.SYSTEM,
+    at: datetime | None = None,
+) -> Customer:
+    """Merge the duplicate `source` into `into`: conversations, identities and login move.
+
+    `source` is kept and points to `into`, so old links still lead somewhere;
+    with its identities gone, intake finds `into` for its emails and phones.
+    Supervisors and admins only: a merge rewrites whose conversations are whose
+    across every team, which is more than an agent's own work.
+    """
+    # Imported here: this block is appended to the module, which imports no customer services.
+    from frontdesk.customers.selectors import visible_customers
+    from frontdesk.customers.services import merge_customer_rows
+
+    at = at or timezone.now()
+    if by is not None:
+        visible = set(
+            visible_customers(by).filter(pk__in=(source.pk, into.pk)).values_list("pk", flat=True)
+        )
+        if source.pk not in visible:
+            raise NotFound(_("No such customer."))
+        if into.pk not in visible:
+            raise NotFound(_("No such customer."), field="into")
+        if not (by.is_active and (by.is_admin or by.is_supervisor)):
+            raise PermissionDenied(_("Only supervisors and admins merge customers."))
+    with transaction.atomic():
+        rows = merge_customer_rows(source, into=into)
+        target = rows.target
+        moving = list(
+            Conversation.objects.select_for_update()
+            .filter(customer_id=source.pk)
+            .order_by("pk")
+            .values_list("pk", "number", "company_id", "team_id", "assignee_id", "owner_id")
+        )
+        conversation_ids = tuple(row[0] for row in moving)
+        Conversation.objects.filter(pk__in=conversation_ids).update(
+            customer=target, company_id=target.company_id, updated_at=at
+        )
+        # The same person wrote those messages; the portal tells "you" from "them" by this.
+        authored = Message.objects.filter(author_customer_id=source.pk).update(
+            author_customer=target
+        )
+        for pk, number, company_id, _team, _assignee, _owner in moving:
+            record_event(
+                Conversation(pk=pk),
+                action="conversation.customer_changed",
+                actor=by,
+                via=via,
+                at=at,
+                data={
+                    "number": number,
+                    "from": source.pk,
+                    "to": target.pk,
+                    "company": {"from": company_id, "to": target.company_id},
+                },
+            )
+        summary = {
+            "identity_ids": list(rows.identity_ids),
+            "conversation_numbers": [row[1] for row in moving],
+            "moved_login_id": rows.moved_login_id,
+            "repointed_customer_ids": list(rows.repointed_ids),
+            "authored_messages": authored,
+        }
+        record_event(
+            rows.source, action="customer.merged", actor=by, via=via, at=at,
+            data={"into": target.pk, **summary},
+        )  # fmt: skip
+        record_event(
+            target, action="customer.merge_received", actor=by, via=via, at=at,
+            data={"from": source.pk, **summary},
+        )  # fmt: skip
+        # Customer records are staff-wide; the people on the moved conversations are
+        # named too, as teamless ones are otherwise seen only by admins.
+        people = {u for row in moving for u in row[4:6] if u is not None}
+        publish(
+            events.CustomersMerged(
+                via=via,
+                audience=Audience(
+                    team_ids=frozenset(Team.objects.values_list("pk", flat=True)),
+                    user_ids=frozenset(people),
+                ),
+                source_id=source.pk,
+                customer_id=target.pk,
+                conversation_ids=conversation_ids,
+                numbers=tuple(row[1] for row in moving),
+            )
+        )
+    return target
+
+
+# --- tags (admin) -----------------------------------------------------------
+
+
+def _require_tag_admin(by: User | None) -> None:
+    if by is not None and not (by.is_active and by.is_admin):
+        raise PermissionDenied(_("Only admins may manage tags."))
+
+
+def _clean_tag_name(name: str) -> str:
+    try:
+        (clean,) = validation.clean_tags([name])
+    except InvalidInput as exc:
+        raise InvalidInput(exc.detail, field="name") from None
+    return clean
+
+
+def create_tag(*, by: User | None, name: str, via: str = Via.SYSTEM) -> Tag:
+    """Add a tag before any conversation carries it (agents also add tags by using them)."""
+    _require_tag_admin(by)
+    clean = _clean_tag_name(name)
+    with transaction.atomic():
+        if Tag.objects.filter(name=clean).exists():
+            raise Conflict(_("A tag with this name exists."), field="name")
+        tag = Tag.objects.create(name=clean)
+        record_event(tag, action="tag.created", actor=by, via=via, data={"name": clean})
+        publish(
+            events.TagChanged(via=via, audience=Audience(), tag_id=tag.pk, name=clean,
+                              change="created")
+        )  # fmt: skip
+    return tag
+
+
+def rename_tag(tag: Tag, *, by: User | None, name: str, via: str = Via.SYSTEM) -> Tag:
+    """Rename a tag everywhere it is used; a name another tag has is refused."""
+    _require_tag_admin(by)
+    clean = _clean_tag_name(name)
+    with transaction.atomic():
+        try:
+            locked = Tag.objects.select_for_update().get(pk=tag.pk)
+        except Tag.DoesNotExist:
+            raise NotFound(_("No such tag.")) from None
+        previous = locked.name
+        if previous == clean:
+            return locked
+        if Tag.objects.filter(name=clean).exclude(pk=locked.pk).exists():
+            raise Conflict(_("A tag with this name exists."), field="name")
+        locked.name = clean
+        locked.save(update_fields=["name"])
+        record_event(locked, action="tag.renamed", actor=by, via=via,
+                     data={"from": previous, "to": clean})  # fmt: skip
+        publish(
+            events.TagChanged(via=via, audience=Audience(), tag_id=locked.pk, name=clean,
+                              change="renamed", previous_name=previous)
+        )  # fmt: skip
+    return locked
+
+
+def delete_tag(tag: Tag, *, by: User | None, via: str = Via.SYSTEM) -> None:
+    """Remove a tag from every conversation and delete it; the audit row keeps its name."""
+    _require_tag_admin(by)
+    with transaction.atomic():
+        try:
+            locked = Tag.objects.select_for_update().get(pk=tag.pk)
+        except Tag.DoesNotExist:
+            raise NotFound(_("No such tag.")) from None
+        links = ConversationTag.objects.filter(tag_id=locked.pk)
+        usage = links.count()
+        record_event(locked, action="tag.deleted", actor=by, via=via,
+                     data={"name": locked.name, "conversations": usage})  # fmt: skip
+        links.delete()
+        tag_id, name = locked.pk, locked.name
+        locked.delete()
+        publish(
+            events.TagChanged(via=via, audience=Audience(), tag_id=tag_id, name=name,
+                              change="deleted")
+        )  # fmt: skip
+
+
+# --- saved inbox views ------------------------------------------------------
+
+# The query parameters a saved view may keep; the inbox's filter form checks the values.
+SAVED_VIEW_FILTERS = frozenset(
+    {"status", "priority", "team", "assignee", "tag", "channel", "customer", "company", "language"}
+)
+SAVED_VIEW_SORTS = frozenset({"activity", "created", "priority"})
+
+
+def create_saved_view(
+    *,
+    by: User,
+    name: str,
+    filters: Mapping[str, str],
+    sort: str = "activity",
+    team: Team | None = None,
+    via: str = Via.SYSTEM,
+) -> SavedView:
+    """Save inbox filters under a name, for `by` alone or shared with one of their teams."""
+    if not (by.is_active and by.is_agent_staff):
+        raise PermissionDenied(_("Only staff save inbox views."))
+    clean_name = _saved_view_name(name)
+    clean_filters = _saved_view_filters(filters)
+    _check_saved_view_sort(sort)
+    _check_saved_view_team(by, team)
+    with transaction.atomic():
+        last = SavedView.objects.filter(owner=by).aggregate(last=Max("position"))["last"]
+        view = SavedView.objects.create(
+            name=clean_name,
+            owner=by,
+            team=team,
+            filters=clean_filters,
+            sort=sort,
+            position=0 if last is None else last + 1,
+        )
+        record_event(view, action="saved_view.created", actor=by, via=via,
+                     data={"name": clean_name, "team_id": view.team_id})  # fmt: skip
+    return view
+
+
+_UNCHANGED: Any = object()
+
+
+def update_saved_view(
+    view: SavedView,
+    *,
+    by: User,
+    name: str | None = None,
+    filters: Mapping[str, str] | None = None,
+    sort: str | None = None,
+    team: Team | None = _UNCHANGED,
+    via: str = Via.SYSTEM,
+) -> SavedView:
+    """Rename, re-filter or (un)share a saved view: its owner, or an admin."""
+    _check_saved_view_owner(by, view)
+    with transaction.atomic():
+        try:
+            locked = SavedView.objects.select_for_update().select_related("owner").get(pk=view.pk)
+        except SavedView.DoesNotExist:
+            raise NotFound(_("No such view.")) from None
+        changed: dict[str, Any] = {}
+        if name is not None:
+            locked.name = changed["name"] = _saved_view_name(name)
+        if filters is not None:
+            locked.filters = changed["filters"] = _saved_view_filters(filters)
+        if sort is not None:
+            _check_saved_view_sort(sort)
+            locked.sort = changed["sort"] = sort
+        if team is not _UNCHANGED:
+            _check_saved_view_team(locked.owner, team)
+            locked.team = team
+            changed["team_id"] = team.pk if team is not None else None
+        if not changed:
+            return locked
+        locked.save()
+        record_event(locked, action="saved_view.updated", actor=by, via=via, data=changed)
+    return locked
+
+
+def delete_saved_view(view: SavedView, *, by: User, via: str = Via.SYSTEM) -> None:
+    """Remove a saved view: its owner, or an admin."""
+    _check_saved_view_owner(by, view)
+    with transaction.atomic():
+        record_event(view, action="saved_view.deleted", actor=by, via=via,
+                     data={"name": view.name})  # fmt: skip
+        SavedView.objects.filter(pk=view.pk).delete()
+
+
+def _check_saved_view_owner(by: User, view: SavedView) -> None:
+    if by.is_active and (by.pk == view.owner_id or by.is_admin):
+        return
+    if view.team_id is not None and view.team_id in team_ids_for(by):
+        raise PermissionDenied(_("Only the owner of a view may change it."))
+    raise NotFound(_("No such view."))
+
+
+def _saved_view_name(name: str) -> str:
+    clean = " ".join(name.split())
+    if not clean:
+        raise InvalidInput(_("Give the view a name."), field="name")
+    if len(clean) > 100:  # noqa: PLR2004 - SavedView.name's max_length
+        raise InvalidInput(_("Keep the name under 100 characters."), field="name")
+    return clean
+
+
+def _saved_view_filters(filters: Mapping[str, str]) -> dict[str, str]:
+    unknown = set(filters) - SAVED_VIEW_FILTERS
+    if unknown:
+        raise InvalidInput(_("Unknown filter: %(name)s.") % {"name": sorted(unknown)[0]},
+                           field="filters")  # fmt: skip
+    clean: dict[str, str] = {}
+    for key in sorted(filters):
+        value = filters[key]
+        if not isinstance(value, str) or len(value) > 200:
+            raise InvalidInput(_("Invalid value for %(name)s.") % {"name": key}, field="filters")
+        if value.strip():
+            clean[key] = value.strip()
+    return clean
+
+
+def _check_saved_view_sort(sort: str) -> None:
+    if sort not in SAVED_VIEW_SORTS:
+        raise InvalidInput(_("Unknown sort order."), field="sort")
+
+
+def _check_saved_view_team(owner: User, team: Team | None) -> None:
+    if team is not None and team.pk not in team_ids_for(owner):
+        raise InvalidInput(_("Share a view only with a team its owner belongs to."),
+                           field="team")  # fmt: skip

@@ -74,17 +74,41 @@ def access_customer(user: User, customer_id: int, *, with_details: bool = True) 
     return found
 
 
+def _phone_variants(normalized: str) -> list[str]:
+    """`+48600100200` and `48600100200` are one number written with and without the plus."""
+    digits = normalized.removeprefix("+")
+    return [digits, f"+{digits}"]
+
+
 def _identity_match(q: str) -> Q | None:
     """Customers whose email or phone is exactly `q`, through the unique identity index."""
     try:
         if "@" in q:
-            kind, normalized = IdentityKind.EMAIL, normalize_email(q)
+            owners = Identity.objects.filter(kind=IdentityKind.EMAIL, normalized=normalize_email(q))
         else:
-            kind, normalized = IdentityKind.PHONE, normalize_phone(q)
+            owners = Identity.objects.filter(
+                kind=IdentityKind.PHONE, normalized__in=_phone_variants(normalize_phone(q))
+            )
     except InvalidInput:
         return None
-    owners = Identity.objects.filter(kind=kind, normalized=normalized).values("customer_id")
-    return Q(pk__in=owners)
+    return Q(pk__in=owners.values("customer_id"))
+
+
+def _customer_search(text: str) -> Q:
+    """An email or phone number is looked up exactly; anything else matches part of the name.
+
+    Emails and phones go through the unique (kind, normalized) index: a few
+    milliseconds at any size. They never also scan names, since ORed with a
+    `name LIKE '%…%'` every exact search would become a pass over the table.
+    The name match is a substring scan on purpose (people type "kowal" for
+    Nowak-Kowalska): on SQLite it walks the primary key and stops at a page of
+    matches; on PostgreSQL the planner scans the table, about 0.15 s at 200,000
+    customers. A pg_trgm GIN index on the name is the next step when that matters.
+    """
+    by_identity = _identity_match(text)
+    if by_identity is not None:
+        return by_identity
+    return Q(name__icontains=text)
 
 
 def list_customers(
@@ -92,20 +116,22 @@ def list_customers(
     *,
     q: str | None = None,
     company_id: int | None = None,
+    include_merged: bool = True,
     cursor: str | None = None,
     limit: int = DEFAULT_LIMIT,
 ) -> Page[Customer]:
-    """Customers ordered by id; `q` matches part of the name, or an email or phone exactly."""
+    """Customers ordered by id; `q` is an email or phone (exactly) or part of the name.
+
+    `include_merged=False` leaves out duplicates already merged into another customer.
+    """
     queryset = visible_customers(user)
     if company_id is not None:
         queryset = queryset.filter(company_id=company_id)
+    if not include_merged:
+        queryset = queryset.filter(merged_into__isnull=True)
     text = (q or "").strip()
     if text:
-        match = Q(name__icontains=text)
-        by_identity = _identity_match(text)
-        if by_identity is not None:
-            match |= by_identity
-        queryset = queryset.filter(match)
+        queryset = queryset.filter(_customer_search(text))
     return keyset_page(
         _with_details(queryset), key="id", descending=False, cursor=cursor, limit=limit
     )

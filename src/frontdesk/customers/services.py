@@ -15,6 +15,7 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -62,6 +63,7 @@ __all__ = [
     "delete_company",
     "delete_customer",
     "get_or_create_customer_by_email",
+    "merge_customer_rows",
     "normalize_domain",
     "normalize_email",
     "normalize_phone",
@@ -433,6 +435,85 @@ def delete_customer(customer: Customer, *, by: User | None, via: str = Via.SYSTE
         publish(CustomerDeleted(audience=_staff_audience(), customer_id=deleted_id))
 
 
+@dataclass(frozen=True)
+class MergedRows:
+    """What `merge_customer_rows` changed, for the caller's audit rows and event."""
+
+    source: Customer
+    target: Customer
+    identity_ids: tuple[int, ...]
+    moved_login_id: int | None
+    repointed_ids: tuple[int, ...]
+
+
+def merge_customer_rows(source: Customer, *, into: Customer) -> MergedRows:
+    """The customer half of a merge: `source`'s identities and portal login go to `into`.
+
+    `source` is kept and points to `into`; customers merged into `source` earlier
+    are pointed to `into` too, so a merged customer always points to a live one.
+    Only `conversations.services.merge_customers` calls this: that service owns
+    the transaction, the permission check, the audit rows and the event, because
+    the conversations move in the same transaction.
+    """
+    if source.pk == into.pk:
+        raise InvalidInput(_("A customer cannot be merged into itself."), field="into")
+    with transaction.atomic():
+        # Both rows in id order, so two opposite merges cannot deadlock.
+        locked = {
+            c.pk: c
+            for c in Customer.objects.select_for_update()
+            .filter(pk__in=(source.pk, into.pk))
+            .order_by("pk")
+        }
+        if len(locked) != 2:
+            raise NotFound(_("No such customer."))
+        src, target = locked[source.pk], locked[into.pk]
+        if src.merged_into_id is not None:
+            raise Conflict(_("%(name)s is already merged into another customer.") % {"name": src})
+        if target.merged_into_id is not None:
+            raise Conflict(
+                _("%(name)s is merged into another customer; merge into that one instead.")
+                % {"name": target},
+                field="into",
+            )
+        if src.user_id is not None and target.user_id is not None:
+            # One portal login per customer: which of two people's passwords wins is
+            # not a choice to make silently.
+            raise Conflict(
+                _("Both customers sign in to the portal; only one of them may have a login."),
+                field="into",
+            )
+        moving = list(Identity.objects.filter(customer=src).order_by("id"))
+        target_primaries = set(
+            Identity.objects.filter(customer=target, is_primary=True).values_list("kind", flat=True)
+        )
+        for identity in moving:
+            identity.customer = target
+            identity.is_primary = identity.is_primary and identity.kind not in target_primaries
+            identity.save(update_fields=["customer", "is_primary"])
+        repointed = tuple(
+            Customer.objects.filter(merged_into=src).order_by("pk").values_list("pk", flat=True)
+        )
+        Customer.objects.filter(pk__in=repointed).update(merged_into=target)
+        now = timezone.now()
+        login_id = src.user_id
+        src.user = None
+        src.merged_into = target
+        src.updated_at = now
+        src.save(update_fields=["user", "merged_into", "updated_at"])
+        if login_id is not None:
+            target.user_id = login_id
+        target.updated_at = now
+        target.save(update_fields=["user", "updated_at"])
+    return MergedRows(
+        source=src,
+        target=target,
+        identity_ids=tuple(i.pk for i in moving),
+        moved_login_id=login_id,
+        repointed_ids=repointed,
+    )
+
+
 def _company_for_email(email: str) -> Company | None:
     candidates = email_domain_candidates(email)
     if not candidates:
@@ -615,3 +696,69 @@ def delete_company(company: Company, *, by: User | None, via: str = Via.SYSTEM) 
         except (ProtectedError, RestrictedError):
             raise Conflict(_("Other records still refer to this company.")) from None
         publish(CompanyDeleted(audience=_staff_audience(), company_id=deleted_id))
+
+
+# --- portal logins --------------------------------------------------------------------------
+
+
+def link_portal_user(
+    customer: Customer, *, user: User, by: User | None = None, via: str = Via.SYSTEM
+) -> Customer:
+    """Make `user` (role customer) the portal login of `customer`.
+
+    One login per customer and one customer per login: linking a second one is
+    refused rather than silently moving someone's access. Called by the portal's
+    email verification (by=None: the verified address is the proof) or by staff.
+    """
+    _authorize_customer(by, customer, CUSTOMER_EDITORS, _("You may not change customers."))
+    if not user.is_customer:
+        raise InvalidInput(_("Only customer accounts sign in to the portal."), field="user")
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        if locked.user_id == user.pk:
+            return _fresh_customer(locked.pk)
+        if locked.user_id is not None:
+            raise Conflict(_("This customer already has a portal login."), field="user")
+        if Customer.objects.filter(user_id=user.pk).exists():
+            raise Conflict(_("This login belongs to another customer."), field="user")
+        locked.user = user
+        locked.updated_at = timezone.now()
+        locked.save(update_fields=["user", "updated_at"])
+        record_event(
+            locked, action="customer.portal_user_linked", actor=by, via=via,
+            data={"user_id": user.pk},
+        )  # fmt: skip
+        publish(CustomerUpdated(audience=_staff_audience(), customer_id=locked.pk,
+                                changed=("user",)))  # fmt: skip
+    return _fresh_customer(locked.pk)
+
+
+def set_customer_language(
+    customer: Customer, *, by: User | None, language: str, via: str = Via.SYSTEM
+) -> Customer:
+    """The customer's own choice of language (the portal's switcher).
+
+    Unlike update_customer, the customer's own portal login may call this; staff
+    editors may too. "" clears it, so the browser decides again.
+    """
+    if by is not None and by.is_customer:
+        if not (by.is_active and customer.user_id == by.pk):
+            raise NotFound(_("No such customer."))
+    else:
+        _authorize_customer(by, customer, CUSTOMER_EDITORS, _("You may not change customers."))
+    tag = _language(language)
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        if locked.language == tag:
+            return locked
+        previous = locked.language
+        locked.language = tag
+        locked.updated_at = timezone.now()
+        locked.save(update_fields=["language", "updated_at"])
+        record_event(
+            locked, action="customer.updated", actor=by, via=via,
+            data={"changes": {"language": {"from": previous, "to": tag}}},
+        )  # fmt: skip
+        publish(CustomerUpdated(audience=_staff_audience(), customer_id=locked.pk,
+                                changed=("language",)))  # fmt: skip
+    return locked

@@ -1,14 +1,16 @@
-"""URLs of the customers pages."""
+"""URLs of the customers and companies pages."""
 
 from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from frontdesk.core.placeholders import placeholder
+from frontdesk.customers import views
 
 app_name = "customers"
 
 urlpatterns: list[URLPattern | URLResolver] = [
-    path("customers/", placeholder("Customers", "customers"), name="list"),
-    path("companies/", placeholder("Companies", "companies"), name="companies"),
+    path("customers/", views.customer_list, name="list"),
+    path("customers/<int:pk>/", views.customer_detail, name="detail"),
+    path("companies/", views.company_list, name="companies"),
+    path("companies/<int:pk>/", views.company_detail, name="company"),
 ]
