@@ -647,4 +647,4 @@ def test_last_activity_shows_in_the_users_time_zone(client: Client, people: Pers
     open_conversation(people.customer, team=people.orders, assignee=people.agent)
     client.force_login(people.agent)
     html = client.get(reverse("conversations:inbox")).content.decode()
-    assert re.search(r'<time datetime="[^"]+\+07:00">', html)
+    assert re.search(r'<time datetime="[^"]+\+07:00"', html)
