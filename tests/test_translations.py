@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from django.utils import translation
-
 from tools.messages import TRANSLATED_LANGUAGES, Message, catalog_problems, source_messages
 
 
