@@ -312,5 +312,5 @@ class ApiTokenAdmin(FrontdeskModelAdmin[ApiToken]):
             revoke_api_token(token, by=acting_user(request), via=Via.WEB)
             count += 1
         self.message_user(
-            request, _("%(count)d tokens revoked.") % {"count": count}, messages.SUCCESS
+            request, _("Tokens revoked: %(count)d.") % {"count": count}, messages.SUCCESS
         )
