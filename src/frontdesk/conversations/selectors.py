@@ -353,13 +353,21 @@ def team_choices(user: User) -> list[tuple[int, str]]:
 
 
 def people_choices(user: User) -> list[tuple[int, str]]:
-    """Active staff who can hold conversations, as (id, name), for assignee menus."""
+    """Active staff who can hold conversations, as (id, name), for assignee menus.
+
+    Everyone for those who see every team; otherwise the people of the user's
+    own teams and the user: a department's menus list its department, and the
+    menus stay short at hundreds of agents.
+    """
     if not (user.is_active and user.is_agent_staff):
         return []
-    rows = (
-        User.objects.filter(is_active=True, role__in=sorted(STAFF_ROLES))
-        .order_by("first_name", "last_name", "email", "id")
-        .values_list("id", "first_name", "last_name", "email")
+    staff = User.objects.filter(is_active=True, role__in=sorted(STAFF_ROLES))
+    if not sees_everything(user):
+        staff = staff.filter(
+            Q(pk=user.pk) | Q(memberships__team_id__in=team_ids_for(user))
+        ).distinct()
+    rows = staff.order_by("first_name", "last_name", "email", "id").values_list(
+        "id", "first_name", "last_name", "email"
     )
     return [(pk, f"{first} {last}".strip() or email) for pk, first, last, email in rows]
 
