@@ -1,4 +1,9 @@
-"""ASGI entry point: HTTP through Django; websockets join here when realtime lands."""
+"""ASGI entry point: HTTP through Django; websockets through Channels (realtime app).
+
+Websockets are accepted only from an Origin in ALLOWED_HOSTS (a page of another
+site must not open one with the user's cookies) and carry the Django session's
+user in `scope["user"]`.
+"""
 
 from __future__ import annotations
 
@@ -41,6 +46,17 @@ def _http_application() -> Any:
 
 django_asgi_app = _http_application()
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-application = ProtocolTypeRouter({"http": django_asgi_app})
+from frontdesk.realtime.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        ),
+    }
+)

@@ -6,3 +6,8 @@ class RealtimeConfig(AppConfig):
     name = "frontdesk.realtime"
     label = "realtime"
     verbose_name = _("Realtime")
+
+    def ready(self) -> None:
+        from frontdesk.realtime import reactions
+
+        reactions.register()
