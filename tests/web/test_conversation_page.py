@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -410,6 +411,10 @@ def test_status_changes_in_place(client: Client, people: Personas) -> None:
     assert conversation.status == Status.PENDING
     assert html.lstrip().startswith('<aside id="sidebar"')
     assert '<option value="pending" selected>' in html
+    # The header's badge is swapped out of band, so the page doesn't show two statuses.
+    assert re.search(
+        r'<span id="conversation-status" class="badge status-pending" hx-swap-oob="true">', html
+    )
 
 
 @pytest.mark.django_db
