@@ -22,6 +22,7 @@ from frontdesk.conversations.selectors import (
     list_conversations,
 )
 from frontdesk.core.errors import InvalidInput, NotFound
+from frontdesk.core.models import Counter
 from tests.conftest import Personas, make_customer
 from tests.conversations.helpers import open_conversation
 
@@ -159,6 +160,8 @@ def test_concurrent_creations_get_distinct_numbers(people: Personas) -> None:
         finally:
             connection.close()
 
+    # Without the counter row (a flushed database) the first creators race to make it.
+    Counter.objects.filter(name="conversation_number").delete()
     threads = [threading.Thread(target=create_some) for _ in range(4)]
     for thread in threads:
         thread.start()
@@ -176,3 +179,10 @@ def test_filtering_by_another_teams_id_still_applies_the_scope(people: Personas)
     )
     assert numbers(people.agent, team_id=people.billing.pk) == [followed.number]
     assert numbers(people.agent, assignee_id=people.other_agent.pk) == []
+
+
+def test_numbering_starts_again_when_the_counter_row_is_missing(people: Personas) -> None:
+    Counter.objects.filter(name="conversation_number").delete()
+    first = open_conversation(people.customer, team=people.orders)
+    second = open_conversation(people.customer, team=people.orders)
+    assert (first.number, second.number) == (1, 2)

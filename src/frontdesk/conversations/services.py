@@ -835,19 +835,18 @@ def update_field_definition(
 
 
 def _next_number() -> int:
-    # One statement: the UPDATE takes the row lock, so concurrent creators queue
-    # here for the rest of their transaction and never share a number. The row
-    # is created by a migration; SQLite (3.35+) and PostgreSQL both RETURN.
+    # One statement: the upsert takes the row lock, so concurrent creators queue
+    # here for the rest of their transaction and never share a number. It also
+    # creates the row when it is missing (a flushed database), where a separate
+    # INSERT would race. SQLite (3.35+) and PostgreSQL both upsert and RETURN.
     table = Counter._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET value = value + 1 WHERE name = %s RETURNING value",  # noqa: S608
+            f"INSERT INTO {table} (name, value) VALUES (%s, 1) "  # noqa: S608
+            f"ON CONFLICT (name) DO UPDATE SET value = {table}.value + 1 RETURNING value",
             [NUMBER_COUNTER],
         )
         row = cursor.fetchone()
-    if row is None:
-        Counter.objects.create(name=NUMBER_COUNTER, value=1)
-        return 1
     return int(row[0])
 
 
