@@ -302,6 +302,7 @@ def _request_page(
         raise Http404 from None
     context = _thread_context(thread, customer)
     context["form"] = form or ReplyForm()
+    context["section"] = "home"
     return render(request, "portal/request.html", context, status=status)
 
 
