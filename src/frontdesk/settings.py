@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "frontdesk.conversations",
     "frontdesk.portal",
     "frontdesk.realtime",
+    "frontdesk.notifications",
 ]
 
 MIDDLEWARE = [
@@ -160,6 +161,8 @@ TASK_RESULT_RETENTION_DAYS: int = env_int("FRONTDESK_TASK_RESULT_RETENTION_DAYS"
 # messages are written as files under FRONTDESK_HOME/outbox, so a local install works.
 SMTP_HOST: str = env_str("FRONTDESK_SMTP_HOST", default="")
 DEFAULT_FROM_EMAIL: str = env_str("FRONTDESK_FROM_EMAIL", default="frontdesk@localhost")
+# Where people open Frontdesk: links in notification mails start with it.
+BASE_URL: str = env_str("FRONTDESK_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 if SMTP_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_HOST = SMTP_HOST

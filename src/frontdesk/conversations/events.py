@@ -37,6 +37,8 @@ class MessageAdded(ConversationEvent):
 class ConversationAssigned(ConversationEvent):
     assignee_id: int | None
     previous_assignee_id: int | None
+    # Who made the change (None: the system); notices skip people assigning themselves.
+    actor_id: int | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,6 +54,7 @@ class ConversationTransferred(ConversationEvent):
     owner_id: int | None
     previous_team_id: int | None
     previous_assignee_id: int | None
+    actor_id: int | None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -486,6 +486,7 @@ def transfer(
                 owner_id=conv.owner_id,
                 previous_team_id=previous_team,
                 previous_assignee_id=previous_assignee,
+                actor_id=by.pk if by is not None else None,
             )
         )
     return conv
@@ -1077,6 +1078,7 @@ def _record_assignment(
             number=conv.number,
             assignee_id=conv.assignee_id,
             previous_assignee_id=previous,
+            actor_id=by.pk if by is not None else None,
         )
     )
 
@@ -1538,3 +1540,20 @@ def _check_saved_view_team(owner: User, team: Team | None) -> None:
     if team is not None and team.pk not in team_ids_for(owner):
         raise InvalidInput(_("Share a view only with a team its owner belongs to."),
                            field="team")  # fmt: skip
+
+
+# --- signatures ---------------------------------------------------------------
+
+
+def signed_text(text: str, signature: str) -> str:
+    """The reply as sent with the agent's signature under it.
+
+    An empty reply stays empty, so the service still refuses it rather than
+    sending a signature alone; a reply that already ends with the signature
+    (typed or pasted in by hand) is not signed twice.
+    """
+    signature = signature.replace("\r\n", "\n").strip()
+    body = text.replace("\r\n", "\n").rstrip()
+    if not signature or not body.strip() or body.endswith(signature):
+        return text
+    return f"{body}\n\n{signature}"
