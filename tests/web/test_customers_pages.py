@@ -414,10 +414,17 @@ def staff_urls(people: Personas) -> list[str]:
     ]
 
 
-def test_customer_logins_get_not_found_even_for_their_own_record(people: Personas) -> None:
+def test_customer_logins_are_sent_to_the_portal_even_for_their_own_record(
+    people: Personas,
+) -> None:
     client = signed_in(people.customer_user)
 
-    assert [client.get(url).status_code for url in staff_urls(people)] == [404] * 7
+    for url in staff_urls(people):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"] == reverse("portal:home") == "/portal/"
+        assert people.customer.name not in response.content.decode()
+        assert people.company.name not in response.content.decode()
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(people: Personas) -> None:

@@ -34,6 +34,20 @@ def staff_required(view: V) -> V:
     return cast(V, login_required(wrapped))
 
 
+def staff_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """As staff_required, and the view gets the signed-in user after the request;
+    what a selector says the user may not see (NotFound) becomes a 404 page."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return view(request, acting_user(request), *args, **kwargs)
+        except NotFound as error:
+            raise Http404(error.detail) from None
+
+    return staff_required(wrapped)
+
+
 def admin_required(view: V) -> V:
     """The Manage pages: admins only, everyone else signed in gets 403."""
 

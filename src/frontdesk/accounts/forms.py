@@ -22,13 +22,6 @@ from frontdesk.accounts.services import (
     normalize_sign_in_email,
     record_sign_in_failure,
 )
-from frontdesk.core.errors import ServiceError
-
-
-def apply_service_error(form: forms.BaseForm, error: ServiceError) -> None:
-    """Show a refused change on the field it names, or on top of the form."""
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, error.detail)
 
 
 def locked_message(until: datetime) -> str:

@@ -30,10 +30,10 @@ from frontdesk.accounts.forms import (
     TeamForm,
     TokenForm,
     UserForm,
-    apply_service_error,
 )
 from frontdesk.accounts.models import User
 from frontdesk.core.errors import ServiceError
+from frontdesk.core.forms import apply_service_error, submit
 from frontdesk.core.models import Via
 
 # --- signing in -----------------------------------------------------------------------------
@@ -267,28 +267,25 @@ def manage_user_edit(request: HttpRequest, user_id: int) -> HttpResponseBase:
     person = or_404(lambda: selectors.access_user(admin, user_id))
     if request.method == "POST":
         form = UserForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.update_user(
-                    person,
-                    by=admin,
-                    first_name=data["first_name"],
-                    last_name=data["last_name"],
-                    role=data["role"],
-                    teams=list(data["teams"]),
-                    skills=form.skill_names(),
-                    languages=form.language_codes(),
-                    sees_all_teams=data["sees_all_teams"],
-                    via=Via.WEB,
-                )
-            except ServiceError as error:
-                apply_service_error(form, error)
-            else:
-                messages.success(request, _("Saved."))
-                return redirect("accounts:manage_user", user_id=person.pk)
     else:
         form = UserForm(initial=_user_initial(person))
+    if submit(
+        form,
+        lambda data: services.update_user(
+            person,
+            by=admin,
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            role=data["role"],
+            teams=list(data["teams"]),
+            skills=form.skill_names(),
+            languages=form.language_codes(),
+            sees_all_teams=data["sees_all_teams"],
+            via=Via.WEB,
+        ),
+    ):
+        messages.success(request, _("Saved."))
+        return redirect("accounts:manage_user", user_id=person.pk)
     return render(
         request,
         "accounts/manage_user_form.html",
@@ -338,22 +335,19 @@ def manage_teams(request: HttpRequest) -> HttpResponseBase:
 def manage_team_new(request: HttpRequest) -> HttpResponseBase:
     admin = acting_user(request)
     form = TeamForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.create_team(
-                by=admin,
-                name=data["name"],
-                email=data["email"],
-                lead=data["lead"],
-                members=list(data["members"]),
-                via=Via.WEB,
-            )
-        except ServiceError as error:
-            apply_service_error(form, error)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("accounts:manage_teams")
+    if submit(
+        form,
+        lambda data: services.create_team(
+            by=admin,
+            name=data["name"],
+            email=data["email"],
+            lead=data["lead"],
+            members=list(data["members"]),
+            via=Via.WEB,
+        ),
+    ):
+        messages.success(request, _("Saved."))
+        return redirect("accounts:manage_teams")
     return render(
         request,
         "accounts/manage_team_form.html",
@@ -367,24 +361,6 @@ def manage_team_edit(request: HttpRequest, team_id: int) -> HttpResponseBase:
     team = or_404(lambda: selectors.access_team(admin, team_id))
     if request.method == "POST":
         form = TeamForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.update_team(
-                    team,
-                    by=admin,
-                    name=data["name"],
-                    email=data["email"],
-                    lead=data["lead"],
-                    clear_lead=data["lead"] is None,
-                    members=list(data["members"]),
-                    via=Via.WEB,
-                )
-            except ServiceError as error:
-                apply_service_error(form, error)
-            else:
-                messages.success(request, _("Saved."))
-                return redirect("accounts:manage_teams")
     else:
         form = TeamForm(
             initial={
@@ -394,6 +370,21 @@ def manage_team_edit(request: HttpRequest, team_id: int) -> HttpResponseBase:
                 "members": [member.pk for member in team.members.all()],
             }
         )
+    if submit(
+        form,
+        lambda data: services.update_team(
+            team,
+            by=admin,
+            name=data["name"],
+            email=data["email"],
+            lead=data["lead"],
+            clear_lead=data["lead"] is None,
+            members=list(data["members"]),
+            via=Via.WEB,
+        ),
+    ):
+        messages.success(request, _("Saved."))
+        return redirect("accounts:manage_teams")
     return render(
         request,
         "accounts/manage_team_form.html",

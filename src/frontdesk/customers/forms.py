@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from frontdesk.accounts.models import User
-from frontdesk.core.errors import ServiceError
 from frontdesk.customers.models import Company, CompanyDomain, Customer, IdentityKind
 from frontdesk.customers.selectors import visible_companies
 
@@ -17,12 +16,6 @@ from frontdesk.customers.selectors import visible_companies
 def _lines(value: str) -> list[str]:
     """One value a line (commas too), blanks dropped: the services normalise and check each."""
     return [part.strip() for part in value.replace(",", "\n").splitlines() if part.strip()]
-
-
-def add_service_error(form: forms.Form, error: ServiceError) -> None:
-    """Show a refused service call on the field it names, or above the form."""
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, error.detail)
 
 
 class CustomerForm(forms.Form):

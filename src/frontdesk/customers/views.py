@@ -7,45 +7,25 @@ them: they leave a panel that htmx fills from the conversations app's URLs.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from frontdesk.accounts.decorators import staff_page
 from frontdesk.accounts.models import User
-from frontdesk.accounts.selectors import is_staff_member
-from frontdesk.core.errors import InvalidInput, NotFound, ServiceError
+from frontdesk.core.errors import InvalidInput, ServiceError
+from frontdesk.core.forms import apply_service_error
 from frontdesk.core.models import Via
 from frontdesk.core.pagination import Page
 from frontdesk.customers import selectors, services
-from frontdesk.customers.forms import CompanyForm, CustomerForm, add_service_error
+from frontdesk.customers.forms import CompanyForm, CustomerForm
 from frontdesk.customers.models import Company
-
-View = Callable[..., HttpResponse]
 
 PAGE_SIZE = 50
 MEMBERS_SHOWN = 20
-
-
-def staff_page(view: View) -> View:
-    """Signed-in staff only; a customer's portal login gets 404, as for anything not theirs."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        if not isinstance(user, User) or not is_staff_member(user):
-            raise Http404
-        try:
-            return view(request, user, *args, **kwargs)
-        except NotFound as error:
-            raise Http404(error.detail) from None
-
-    return wrapped
 
 
 def may_merge_customers(user: User) -> bool:
@@ -119,7 +99,7 @@ def customer_detail(request: HttpRequest, user: User, pk: int) -> HttpResponse:
             try:
                 services.update_customer(customer, by=user, via=Via.WEB, **form.changes())
             except ServiceError as error:
-                add_service_error(form, error)
+                apply_service_error(form, error)
                 status = error.status
             else:
                 messages.success(request, _("Customer saved."))
@@ -168,7 +148,7 @@ def company_detail(request: HttpRequest, user: User, pk: int) -> HttpResponse:
             try:
                 services.update_company(company, by=user, via=Via.WEB, **form.changes())
             except ServiceError as error:
-                add_service_error(form, error)
+                apply_service_error(form, error)
                 status = error.status
             else:
                 messages.success(request, _("Company saved."))

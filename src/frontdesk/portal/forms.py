@@ -12,17 +12,18 @@ from django.utils.translation import gettext_lazy as _
 from frontdesk.accounts.forms import SignInForm
 from frontdesk.conversations.models import CustomFieldDefinition, FieldKind
 from frontdesk.conversations.services import Upload
+from frontdesk.core import forms as core_forms
 from frontdesk.core.errors import ServiceError
 
 FIELD_PREFIX = "cf_"
 
 
 def apply_service_error(form: forms.BaseForm, error: ServiceError) -> None:
-    """Show a refused change on the field it names, or above the form."""
+    """As core's, with the service's custom_fields.<key> named as this form's cf_<key>."""
     name = error.field or ""
     if name.startswith("custom_fields."):
         name = FIELD_PREFIX + name.removeprefix("custom_fields.")
-    form.add_error(name if name in form.fields else None, error.detail)
+    core_forms.apply_service_error(form, error, field=name)
 
 
 class PortalSignInForm(SignInForm):

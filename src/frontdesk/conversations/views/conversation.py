@@ -11,15 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages as flash
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
@@ -28,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from frontdesk.accounts import selectors as account_selectors
+from frontdesk.accounts.decorators import acting_user, or_404, staff_required
 from frontdesk.accounts.models import Team, User
 from frontdesk.conversations import selectors, services
 from frontdesk.conversations.models import (
@@ -47,8 +45,6 @@ from frontdesk.customers import selectors as customer_selectors
 from frontdesk.customers import services as customer_services
 from frontdesk.customers.models import Customer
 
-View = Callable[..., HttpResponse]
-
 # Channels an agent files a conversation under by hand, for someone who called or came in.
 NEW_CHANNELS = (Channel.PHONE, Channel.VISIT, Channel.EMAIL)
 # Reply, then move on: what "send and set status" offers.
@@ -60,26 +56,7 @@ LOOKUP_LIMIT = 10
 
 
 def _user(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):  # login_required ran first; this narrows the type
-        raise Http404
-    return user
-
-
-def workspace_view(view: View) -> View:
-    """Signed-in staff only: customers go to their portal, anyone else is refused."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = _user(request)
-        if user.is_customer:
-            return redirect("portal:home")
-        if not account_selectors.is_staff_member(user):
-            raise DjangoPermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
+    return acting_user(request)
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -87,17 +64,11 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 
 def _conversation(user: User, number: int) -> Conversation:
-    try:
-        return selectors.access_conversation(user, number)
-    except NotFound:
-        raise Http404 from None
+    return or_404(lambda: selectors.access_conversation(user, number))
 
 
 def _thread(user: User, number: int) -> tuple[Conversation, list[Message]]:
-    try:
-        return selectors.conversation_with_messages(user, number)
-    except NotFound:
-        raise Http404 from None
+    return or_404(lambda: selectors.conversation_with_messages(user, number))
 
 
 def _error_key(error: ServiceError, known: Mapping[str, str], default: str) -> str:
@@ -133,6 +104,8 @@ class Composer:
     newer: list[Message] = field(default_factory=list)
     sent: str = ""
     had_files: bool = False
+    # "Add my signature": ticked until the agent unticks it (shown only with a signature).
+    sign: bool = True
 
 
 @dataclass
@@ -233,14 +206,14 @@ def _page(
 # --- the conversation page --------------------------------------------------------------
 
 
-@workspace_view
+@staff_required
 @require_GET
 def detail(request: HttpRequest, number: int) -> HttpResponse:
     conversation, messages = _thread(_user(request), number)
     return _page(request, conversation, messages)
 
 
-@workspace_view
+@staff_required
 @require_GET
 def thread(request: HttpRequest, number: int) -> HttpResponse:
     conversation, messages = _thread(_user(request), number)
@@ -251,7 +224,7 @@ def thread(request: HttpRequest, number: int) -> HttpResponse:
     )
 
 
-@workspace_view
+@staff_required
 @require_GET
 def sidebar(request: HttpRequest, number: int) -> HttpResponse:
     user = _user(request)
@@ -259,7 +232,7 @@ def sidebar(request: HttpRequest, number: int) -> HttpResponse:
     return render(request, "conversations/_sidebar.html", _sidebar_context(user, conversation))
 
 
-@workspace_view
+@staff_required
 @require_GET
 def history(request: HttpRequest, number: int) -> HttpResponse:
     user = _user(request)
@@ -341,7 +314,7 @@ def _describe(action: str, data: Mapping[str, Any], found: selectors.Conversatio
 _COMPOSER_FIELDS = {"text": "text", "attachments": "attachments", "status": "then_status"}
 
 
-@workspace_view
+@staff_required
 @require_POST
 def post_message(request: HttpRequest, number: int) -> HttpResponse:
     """Send a reply or add a note; a reply that crossed someone else's is held for a confirm."""
@@ -354,6 +327,7 @@ def post_message(request: HttpRequest, number: int) -> HttpResponse:
         text=post.get("text", ""),
         then_status=post.get("then_status", "") if mode == MessageKind.REPLY else "",
         had_files=bool(request.FILES.getlist("attachments")),
+        sign=post.get("sign") == "1",
     )
     try:
         seen = int(post.get("seen") or 0)
@@ -373,7 +347,11 @@ def post_message(request: HttpRequest, number: int) -> HttpResponse:
             services.add_reply(
                 conversation,
                 by=user,
-                text=composer.text,
+                text=(
+                    services.signed_text(composer.text, user.signature)
+                    if composer.sign
+                    else composer.text
+                ),
                 status=composer.then_status or None,
                 via=Via.WEB,
                 attachments=uploads,
@@ -482,7 +460,7 @@ def _gone(request: HttpRequest, number: int) -> HttpResponse:
 _SIDEBAR_FIELDS = frozenset({"status", "priority", "team", "assignee", "tags", "fields"})
 
 
-@workspace_view
+@staff_required
 @require_POST
 def change_status(request: HttpRequest, number: int) -> HttpResponse:
     status = request.POST.get("status", "")
@@ -493,7 +471,7 @@ def change_status(request: HttpRequest, number: int) -> HttpResponse:
     return _sidebar_change(request, number, change, default_field="status")
 
 
-@workspace_view
+@staff_required
 @require_POST
 def change_priority(request: HttpRequest, number: int) -> HttpResponse:
     raw = request.POST.get("priority", "")
@@ -526,7 +504,7 @@ def _pick_agent(user: User, raw: str, *, field: str = "assignee") -> User | None
         raise InvalidInput(_("Choose someone from the list."), field=field) from None
 
 
-@workspace_view
+@staff_required
 @require_POST
 def change_team(request: HttpRequest, number: int) -> HttpResponse:
     """A move to another team is a transfer: the owner keeps following it."""
@@ -546,7 +524,7 @@ def change_team(request: HttpRequest, number: int) -> HttpResponse:
     return _sidebar_change(request, number, change, default_field="team")
 
 
-@workspace_view
+@staff_required
 @require_POST
 def change_assignee(request: HttpRequest, number: int) -> HttpResponse:
     raw = request.POST.get("assignee", "")
@@ -558,7 +536,7 @@ def change_assignee(request: HttpRequest, number: int) -> HttpResponse:
     return _sidebar_change(request, number, change, default_field="assignee")
 
 
-@workspace_view
+@staff_required
 @require_POST
 def add_tags(request: HttpRequest, number: int) -> HttpResponse:
     names = [n for n in request.POST.get("tags", "").split(",") if n.strip()]
@@ -571,7 +549,7 @@ def add_tags(request: HttpRequest, number: int) -> HttpResponse:
     return _sidebar_change(request, number, change, default_field="tags")
 
 
-@workspace_view
+@staff_required
 @require_POST
 def remove_tag(request: HttpRequest, number: int) -> HttpResponse:
     name = request.POST.get("tag", "")
@@ -603,7 +581,7 @@ def _changed_field_values(
     return values
 
 
-@workspace_view
+@staff_required
 @require_POST
 def change_fields(request: HttpRequest, number: int) -> HttpResponse:
     post = request.POST
@@ -695,7 +673,7 @@ def _customer_for(user: User, post: Mapping[str, str]) -> Customer:
     )
 
 
-@workspace_view
+@staff_required
 @require_http_methods(["GET", "POST"])
 def new_conversation(request: HttpRequest) -> HttpResponse:
     user = _user(request)
@@ -773,7 +751,7 @@ _NEW_VALUE_KEYS = (
 )  # fmt: skip
 
 
-@workspace_view
+@staff_required
 @require_GET
 def customer_lookup(request: HttpRequest) -> HttpResponse:
     """Customers matching the search box, as choices for the new-conversation form."""

@@ -6,20 +6,17 @@ conversations; they load these panels over htmx instead of importing them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from frontdesk.accounts.decorators import staff_page
 from frontdesk.accounts.models import User
-from frontdesk.accounts.selectors import is_staff_member
 from frontdesk.conversations import services
 from frontdesk.conversations.models import Conversation
 from frontdesk.conversations.selectors import ConversationFilters, list_conversations
@@ -28,27 +25,8 @@ from frontdesk.core.models import Via
 from frontdesk.core.pagination import Page
 from frontdesk.customers.selectors import access_company, access_customer, list_customers
 
-View = Callable[..., HttpResponse]
-
 PANEL_SIZE = 20
 CANDIDATES_SHOWN = 20
-
-
-def _staff(view: View) -> View:
-    """Signed-in staff only; customers get 404 like for anything that is not theirs."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        if not isinstance(user, User) or not is_staff_member(user):
-            raise Http404
-        try:
-            return view(request, user, *args, **kwargs)
-        except NotFound as error:
-            raise Http404(error.detail) from None
-
-    return wrapped
 
 
 def _panel(
@@ -76,7 +54,7 @@ def _panel(
 
 
 @require_GET
-@_staff
+@staff_page
 def customer_conversations(request: HttpRequest, user: User, pk: int) -> HttpResponse:
     """Every conversation of the customer `user` may see, across channels, newest first."""
     customer = access_customer(user, pk, with_details=False)
@@ -89,7 +67,7 @@ def customer_conversations(request: HttpRequest, user: User, pk: int) -> HttpRes
 
 
 @require_GET
-@_staff
+@staff_page
 def company_conversations(request: HttpRequest, user: User, pk: int) -> HttpResponse:
     company = access_company(user, pk)
     return _panel(request, user, ConversationFilters(company_id=company.pk), request.path)
@@ -101,7 +79,7 @@ def may_merge_customers(user: User) -> bool:
 
 
 @require_http_methods(["GET", "POST"])
-@_staff
+@staff_page
 def merge_customer(request: HttpRequest, user: User, pk: int) -> HttpResponse:
     source = access_customer(user, pk)
     if source.merged_into_id is not None:

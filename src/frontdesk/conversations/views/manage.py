@@ -14,11 +14,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from frontdesk.accounts.decorators import acting_user, admin_required, or_404
-from frontdesk.accounts.forms import apply_service_error
 from frontdesk.conversations import selectors, services
 from frontdesk.conversations.models import CustomFieldDefinition, FieldKind
 from frontdesk.conversations.validation import MAX_TAG
 from frontdesk.core.errors import ServiceError
+from frontdesk.core.forms import submit
 from frontdesk.core.models import Via
 
 
@@ -94,25 +94,22 @@ def manage_fields(request: HttpRequest) -> HttpResponseBase:
 @admin_required
 def manage_field_new(request: HttpRequest) -> HttpResponseBase:
     form = FieldDefinitionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.create_field_definition(
-                by=acting_user(request),
-                key=data["key"],
-                label=data["label"],
-                kind=data["kind"],
-                choices=form.choice_list(),
-                required_to_solve=data["required_to_solve"],
-                visible_to_customers=data["visible_to_customers"],
-                position=data["position"],
-                via=Via.WEB,
-            )
-        except ServiceError as error:
-            apply_service_error(form, error)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("conversations:manage_fields")
+    if submit(
+        form,
+        lambda data: services.create_field_definition(
+            by=acting_user(request),
+            key=data["key"],
+            label=data["label"],
+            kind=data["kind"],
+            choices=form.choice_list(),
+            required_to_solve=data["required_to_solve"],
+            visible_to_customers=data["visible_to_customers"],
+            position=data["position"],
+            via=Via.WEB,
+        ),
+    ):
+        messages.success(request, _("Saved."))
+        return redirect("conversations:manage_fields")
     return _page(
         request,
         "conversations/manage_field_form.html",
@@ -127,25 +124,6 @@ def manage_field_edit(request: HttpRequest, key: str) -> HttpResponseBase:
     definition = or_404(lambda: selectors.access_field_definition(admin, key))
     if request.method == "POST":
         form = FieldDefinitionForm(request.POST, definition=definition)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.update_field_definition(
-                    definition,
-                    by=admin,
-                    via=Via.WEB,
-                    label=data["label"],
-                    choices=form.choice_list(),
-                    required_to_solve=data["required_to_solve"],
-                    visible_to_customers=data["visible_to_customers"],
-                    position=data["position"],
-                    active=data["active"],
-                )
-            except ServiceError as error:
-                apply_service_error(form, error)
-            else:
-                messages.success(request, _("Saved."))
-                return redirect("conversations:manage_fields")
     else:
         form = FieldDefinitionForm(
             definition=definition,
@@ -158,6 +136,22 @@ def manage_field_edit(request: HttpRequest, key: str) -> HttpResponseBase:
                 "active": definition.active,
             },
         )
+    if submit(
+        form,
+        lambda data: services.update_field_definition(
+            definition,
+            by=admin,
+            via=Via.WEB,
+            label=data["label"],
+            choices=form.choice_list(),
+            required_to_solve=data["required_to_solve"],
+            visible_to_customers=data["visible_to_customers"],
+            position=data["position"],
+            active=data["active"],
+        ),
+    ):
+        messages.success(request, _("Saved."))
+        return redirect("conversations:manage_fields")
     return _page(
         request,
         "conversations/manage_field_form.html",
@@ -188,14 +182,9 @@ def manage_field_active(request: HttpRequest, key: str) -> HttpResponseBase:
 def manage_tags(request: HttpRequest) -> HttpResponseBase:
     admin = acting_user(request)
     form = TagForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.create_tag(by=admin, name=form.cleaned_data["name"], via=Via.WEB)
-        except ServiceError as error:
-            apply_service_error(form, error)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("conversations:manage_tags")
+    if submit(form, lambda data: services.create_tag(by=admin, name=data["name"], via=Via.WEB)):
+        messages.success(request, _("Saved."))
+        return redirect("conversations:manage_tags")
     tags = selectors.list_tags_with_usage(admin)
     return _page(request, "conversations/manage_tags.html", "tags", {"form": form, "tags": tags})
 
@@ -206,14 +195,11 @@ def manage_tag_rename(request: HttpRequest, tag_id: int) -> HttpResponseBase:
     admin = acting_user(request)
     tag = or_404(lambda: selectors.access_tag(admin, tag_id))
     form = TagForm(request.POST)
-    if form.is_valid():
-        try:
-            services.rename_tag(tag, by=admin, name=form.cleaned_data["name"], via=Via.WEB)
-        except ServiceError as error:
-            apply_service_error(form, error)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("conversations:manage_tags")
+    if submit(
+        form, lambda data: services.rename_tag(tag, by=admin, name=data["name"], via=Via.WEB)
+    ):
+        messages.success(request, _("Saved."))
+        return redirect("conversations:manage_tags")
     # The error shows next to the tag's own row; the create form stays empty.
     context = {
         "form": TagForm(),
