@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "frontdesk.conversations",
     "frontdesk.portal",
     "frontdesk.realtime",
+    "frontdesk.mail",
     "frontdesk.notifications",
 ]
 
