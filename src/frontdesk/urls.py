@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("frontdesk.accounts.urls")),
     path("", include("frontdesk.conversations.urls")),
     path("", include("frontdesk.customers.urls")),
+    path("manage/mailboxes/", include("frontdesk.mail.urls")),
     path("portal/", include("frontdesk.portal.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
