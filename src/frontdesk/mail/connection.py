@@ -410,7 +410,7 @@ def _smtp_connect(run: _Run, mailbox: Mailbox, timeout: float) -> smtplib.SMTP:
         _quietly(client.close)
         raise _StepFailed(
             TLS if mailbox.smtp_security == Security.STARTTLS else TCP,
-            _("The server ended the conversation."),
+            _("The server closed the connection."),
             _error_text(error),
         ) from None
     if mailbox.smtp_security == Security.NONE:
