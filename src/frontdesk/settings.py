@@ -158,6 +158,13 @@ API_AUTH_FAILURE_WINDOW_S: int = env_int("FRONTDESK_API_AUTH_FAILURE_WINDOW_S", 
 # Finished background-task results older than this are pruned hourly.
 TASK_RESULT_RETENTION_DAYS: int = env_int("FRONTDESK_TASK_RESULT_RETENTION_DAYS", default=14)
 
+# How often the worker reads every active mailbox's IMAP folder for new mail.
+MAIL_POLL_S: int = env_int("FRONTDESK_MAIL_POLL_S", default=60)
+
+# More mail than this from one sender within the window is quarantined (a loop, a flood).
+MAIL_SENDER_LIMIT: int = env_int("FRONTDESK_MAIL_SENDER_LIMIT", default=20)
+MAIL_SENDER_WINDOW_S: int = env_int("FRONTDESK_MAIL_SENDER_WINDOW_S", default=600)
+
 # Outgoing mail (password resets, portal sign-in links). Without an SMTP host the
 # messages are written as files under FRONTDESK_HOME/outbox, so a local install works.
 SMTP_HOST: str = env_str("FRONTDESK_SMTP_HOST", default="")

@@ -25,6 +25,7 @@ class IMAPClient:
     port: int
     ssl: bool
     use_uid: bool
+    normalise_times: bool
     def __init__(
         self,
         host: str,

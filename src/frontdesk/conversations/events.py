@@ -34,6 +34,15 @@ class MessageAdded(ConversationEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class MessageDeliveryChanged(ConversationEvent):
+    """An outbound message was queued, sent or failed; `error` says why it failed."""
+
+    message_id: int
+    status: str
+    error: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class ConversationAssigned(ConversationEvent):
     assignee_id: int | None
     previous_assignee_id: int | None

@@ -32,6 +32,7 @@ from frontdesk.conversations.models import (
     Conversation,
     ConversationTag,
     CustomFieldDefinition,
+    DeliveryStatus,
     FieldKind,
     Message,
     MessageKind,
@@ -72,9 +73,20 @@ __all__ = [
     "merge",
     "create_field_definition",
     "update_field_definition",
+    "add_system_message",
+    "set_delivery_status",
 ]
 
 NUMBER_COUNTER = "conversation_number"
+
+
+@dataclass(frozen=True)
+class EmailIds:
+    """The Message-ID headers of a message that came (or goes) by email."""
+
+    message_id: str = ""
+    in_reply_to: str = ""
+    references: tuple[str, ...] = ()
 
 
 # --- creating ---------------------------------------------------------------
@@ -98,6 +110,7 @@ def create_conversation(
     via: str = Via.SYSTEM,
     at: datetime | None = None,
     attachments: Sequence[Upload] = (),
+    email: EmailIds | None = None,
 ) -> Conversation:
     """Open a conversation with its first message, from the customer or (outbound) an agent."""
     at = at or timezone.now()
@@ -158,6 +171,7 @@ def create_conversation(
             html=html,
             at=at,
             files=files,
+            email=email,
         )
         if tag_names:
             _link_tags(conversation, tag_names)
@@ -200,8 +214,14 @@ def add_customer_message(
     at: datetime | None = None,
     attachments: Sequence[Upload] = (),
     email_message_id: str = "",
+    email: EmailIds | None = None,
+    author: Customer | None = None,
 ) -> Message:
-    """Add what the customer wrote; a waiting or solved conversation opens again."""
+    """Add what the customer wrote; a waiting or solved conversation opens again.
+
+    `author` is who wrote it when that is not the conversation's customer (a
+    colleague in copy answering in the thread); by default, the customer.
+    """
     at = at or timezone.now()
     channel = channel or conversation.channel
     validation.check_choice(channel, Channel.values, "channel")
@@ -225,7 +245,8 @@ def add_customer_message(
             html=html,
             at=at,
             files=files,
-            email_message_id=email_message_id,
+            email=email or EmailIds(message_id=email_message_id),
+            author=author,
         )
         previous = conv.status
         if conv.status in (Status.PENDING, Status.ON_HOLD, Status.SOLVED):
@@ -948,18 +969,23 @@ def _create_message(
     html: str,
     at: datetime,
     files: Sequence[_StoredFile],
-    email_message_id: str = "",
+    email: EmailIds | None = None,
+    author: Customer | None = None,
 ) -> Message:
     from_customer = kind == MessageKind.CUSTOMER
+    email = email or EmailIds()
+    author_id = (author.pk if author is not None else conv.customer_id) if from_customer else None
     message = Message.objects.create(
         conversation=conv,
         kind=kind,
         channel=channel,
         author_user=by if by is not None and not (from_customer and by.is_agent_staff) else None,
-        author_customer_id=conv.customer_id if from_customer else None,
+        author_customer_id=author_id,
         text=text,
         html=html,
-        email_message_id=email_message_id[:998],
+        email_message_id=email.message_id[:998],
+        email_in_reply_to=email.in_reply_to[:998],
+        email_references=" ".join(email.references),
         created_at=at,
     )
     Attachment.objects.bulk_create(
@@ -1557,3 +1583,90 @@ def signed_text(text: str, signature: str) -> str:
     if not signature or not body.strip() or body.endswith(signature):
         return text
     return f"{body}\n\n{signature}"
+
+
+# --- system lines and delivery status -------------------------------------------
+
+
+def add_system_message(
+    conversation: Conversation,
+    *,
+    text: str,
+    via: str = Via.SYSTEM,
+    at: datetime | None = None,
+) -> Message:
+    """A line from the system for the agents (a bounce, a follow-up); customers never see it.
+
+    Added to a closed conversation too: what happened to it afterwards is still its history.
+    """
+    at = at or timezone.now()
+    text = text.strip()
+    if not text:
+        raise InvalidInput(_("The message is empty."), field="text")
+    with transaction.atomic():
+        conv = _lock_following_merges(conversation)
+        message = _create_message(
+            conv, kind=MessageKind.SYSTEM, channel=conv.channel, by=None, text=text, html="",
+            at=at, files=(),
+        )  # fmt: skip
+        conv.updated_at = max(conv.updated_at, at)
+        conv.save(update_fields=["updated_at"])
+        record_event(conv, action="message.added", actor=None, via=via, at=at,
+                     data={"message_id": message.pk, "kind": message.kind})  # fmt: skip
+        _publish_message(conv, message, via=via)
+    return message
+
+
+def set_delivery_status(
+    message: Message,
+    *,
+    status: str,
+    error: str = "",
+    email_message_id: str | None = None,
+    via: str = Via.SYSTEM,
+    at: datetime | None = None,
+) -> Message:
+    """Record how sending an outbound message went (queued, sent, failed with the reason).
+
+    Only the system (the sending task, a bounce) knows this, so there is no `by`.
+    The sender also records the Message-ID it sent under, which threads the
+    customer's answer and matches a bounce to this message.
+    """
+    at = at or timezone.now()
+    validation.check_choice(status, DeliveryStatus.values, "status")
+    error = error.strip() if status == DeliveryStatus.FAILED else ""
+    with transaction.atomic():
+        try:
+            locked = Message.objects.select_for_update().get(pk=message.pk)
+        except Message.DoesNotExist:
+            raise NotFound(_("No such message.")) from None
+        if locked.kind != MessageKind.REPLY:
+            raise InvalidInput(_("Only replies are delivered."), field="status")
+        new_id = locked.email_message_id if email_message_id is None else email_message_id[:998]
+        if (locked.delivery_status, locked.delivery_error, locked.email_message_id) == (
+            status, error, new_id,
+        ):  # fmt: skip
+            return locked
+        previous = locked.delivery_status
+        locked.delivery_status = status
+        locked.delivery_error = error
+        locked.email_message_id = new_id
+        locked.save(update_fields=["delivery_status", "delivery_error", "email_message_id"])
+        conv = Conversation.objects.get(pk=locked.conversation_id)
+        record_event(
+            conv, action="message.delivery_changed", actor=None, via=via, at=at,
+            data={"message_id": locked.pk, "status": status, "previous_status": previous,
+                  "error": error},
+        )  # fmt: skip
+        publish(
+            events.MessageDeliveryChanged(
+                via=via,
+                audience=_audience(conv, public=False),
+                conversation_id=conv.pk,
+                number=conv.number,
+                message_id=locked.pk,
+                status=status,
+                error=error,
+            )
+        )
+    return locked

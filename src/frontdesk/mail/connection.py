@@ -264,6 +264,39 @@ def check_imap(mailbox: Mailbox, *, timeout: float = DEFAULT_TIMEOUT) -> CheckRe
     return run.result()
 
 
+class ImapUnavailable(Exception):
+    """`open_imap` failed; `result` names the step, and str() is its one-line summary."""
+
+    def __init__(self, result: CheckResult) -> None:
+        super().__init__(result.summary())
+        self.result = result
+
+
+def open_imap(
+    mailbox: Mailbox, *, timeout: float = DEFAULT_TIMEOUT
+) -> tuple[IMAPClient, dict[bytes, Any]]:
+    """A signed-in client with the mailbox's folder selected for writing flags, and the
+    server's answer to that SELECT (PERMANENTFLAGS, UIDVALIDITY, ...).
+
+    The same steps as `check_imap`, so a poll that fails reports it in the same words.
+    The caller logs out.
+    """
+    if not mailbox.imap_configured:
+        raise ImapUnavailable(CheckResult(protocol="imap", configured=False))
+    run = _Run("imap", IMAP_STEPS)
+    client: IMAPClient | None = None
+    try:
+        _reach(run, mailbox.imap_host, mailbox.imap_port, timeout)
+        client = _imap_connect(run, mailbox, timeout)
+        _imap_login(run, client, mailbox)
+        info = _imap_folder(run, client, mailbox.imap_folder, readonly=False)
+    except _StepFailed as failure:
+        if client is not None:
+            _quietly(client.logout)
+        raise ImapUnavailable(run.result(failure)) from None
+    return client, info
+
+
 def _imap_connect(run: _Run, mailbox: Mailbox, timeout: float) -> IMAPClient:
     context = tls_context(verify=mailbox.verify_certificates)
     implicit = mailbox.imap_security == Security.SSL
@@ -336,9 +369,11 @@ def _answer(answer: object) -> str:
     )
 
 
-def _imap_folder(run: _Run, client: IMAPClient, folder: str) -> None:
+def _imap_folder(
+    run: _Run, client: IMAPClient, folder: str, *, readonly: bool = True
+) -> dict[bytes, Any]:
     try:
-        info = client.select_folder(folder, readonly=True)
+        info = client.select_folder(folder, readonly=readonly)
     except (OSError, IMAPClientError, imaplib.IMAP4.error) as error:
         raise _StepFailed(
             FOLDER,
@@ -352,6 +387,7 @@ def _imap_folder(run: _Run, client: IMAPClient, folder: str) -> None:
         count,
     )
     run.ok(FOLDER, message % {"folder": folder, "count": count})
+    return info
 
 
 # --- SMTP -----------------------------------------------------------------------------------

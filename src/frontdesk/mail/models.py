@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from frontdesk.accounts.models import Team
+from frontdesk.conversations.models import Conversation, Message
 
 
 class Security(models.TextChoices):
@@ -97,3 +98,91 @@ class Mailbox(models.Model):
     @property
     def has_smtp_password(self) -> bool:
         return bool(self.smtp_password_encrypted)
+
+
+class InboundOutcome(models.TextChoices):
+    CREATED = "created", _("New conversation")
+    THREADED = "threaded", _("Added to a conversation")
+    IGNORED = "ignored", _("Ignored")
+
+
+def original_path(instance: InboundMessage, filename: str) -> str:
+    return filename
+
+
+class InboundMessage(models.Model):
+    """One email taken in, by its idempotency key: the same mail twice is found here.
+
+    The row is written in the same transaction as the conversation and message
+    it led to, so a message is either wholly taken in (and never again) or not
+    at all. The raw message is kept in storage: the full original, quoted
+    history and oversized attachments included, stays one click away.
+    """
+
+    idempotency_key = models.CharField(max_length=80, unique=True)
+    mailbox = models.ForeignKey(
+        Mailbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound"
+    )
+    email_message_id = models.CharField(max_length=998, blank=True)
+    sender = models.CharField(max_length=254, blank=True)
+    outcome = models.CharField(max_length=10, choices=InboundOutcome.choices)
+    # Sent by a machine (auto-reply, list, bounce): never acknowledge it automatically.
+    automated = models.BooleanField(default=False)
+    conversation = models.ForeignKey(
+        Conversation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    raw = models.FileField(upload_to=original_path, max_length=200, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    detail = models.TextField(blank=True)
+    source = models.CharField(max_length=500, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            # The per-sender rate limit counts one sender's recent mail.
+            models.Index(fields=["sender", "received_at"], name="inbound_sender_at"),
+            models.Index(fields=["message"], name="inbound_message"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.outcome} {self.email_message_id or self.idempotency_key}"
+
+
+class Quarantine(models.Model):
+    """Mail that was not taken in (unparseable, over the rate limit, no sender), kept raw.
+
+    Admins see these, with the reason, and retry or discard them; nothing is dropped.
+    `key` makes a re-poll of the same bytes land on the same row.
+    """
+
+    key = models.CharField(max_length=80, unique=True)
+    mailbox = models.ForeignKey(
+        Mailbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="quarantined"
+    )
+    # In the database rather than in storage: the row and its bytes commit together.
+    raw = models.BinaryField()
+    size = models.PositiveBigIntegerField(default=0)
+    reason = models.TextField()
+    sender = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=500, blank=True)
+    source = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    retries = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["-created_at", "-id"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="quarantine_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reason} ({self.sender or self.key})"

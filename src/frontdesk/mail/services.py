@@ -498,3 +498,45 @@ def check_mailbox_connection(
             )
         )
     return result
+
+
+def record_mailbox_poll(mailbox: Mailbox, *, imap_error: str) -> Mailbox:
+    """Remember when the poller last read a mailbox, and what failed ("" for nothing).
+
+    A poll only learns about IMAP, so it replaces the IMAP part of `last_error` and keeps
+    an SMTP failure found by the last connection test. The audit row and the event are
+    written only when the error changes: a mailbox polled every minute would otherwise
+    bury its history under identical rows.
+    """
+    with transaction.atomic():
+        locked = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+        error = _with_imap_error(locked.last_error, imap_error)
+        changed = error != locked.last_error
+        locked.last_checked_at = timezone.now()
+        locked.last_error = error
+        locked.save(update_fields=["last_checked_at", "last_error"])
+        if changed:
+            record_event(
+                locked,
+                action="mailbox.polled",
+                actor=None,
+                via=Via.EMAIL,
+                data={"ok": not imap_error, "error": error},
+            )
+            publish(
+                MailboxChecked(
+                    via=Via.EMAIL,
+                    audience=_audience(None, locked.default_team_id),
+                    mailbox_id=locked.pk,
+                    ok=not error,
+                    error=error,
+                )
+            )
+    return locked
+
+
+def _with_imap_error(stored: str, imap_error: str) -> str:
+    """`stored` (as `MailboxCheck.summary` writes it) with its IMAP part replaced."""
+    smtp_at = 0 if stored.startswith("SMTP ") else stored.find("; SMTP ")
+    smtp_part = stored[smtp_at:].removeprefix("; ") if smtp_at >= 0 else ""
+    return "; ".join(part for part in (imap_error, smtp_part) if part)
