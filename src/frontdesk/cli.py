@@ -492,8 +492,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     require_migrated()
     connection.close()
     background = BackgroundWorker()
-    print(f"Frontdesk worker {background.worker_id} (Ctrl+C to stop)", flush=True)
-    run_until_signalled(background)
+    run_until_signalled(
+        background, banner=f"Frontdesk worker {background.worker_id} (Ctrl+C to stop)"
+    )
     return EXIT_OK
 
 

@@ -165,6 +165,11 @@ MAIL_POLL_S: int = env_int("FRONTDESK_MAIL_POLL_S", default=60)
 MAIL_SENDER_LIMIT: int = env_int("FRONTDESK_MAIL_SENDER_LIMIT", default=20)
 MAIL_SENDER_WINDOW_S: int = env_int("FRONTDESK_MAIL_SENDER_WINDOW_S", default=600)
 
+# A reply that a mailbox's SMTP server did not take is tried again this many times,
+# waiting FRONTDESK_MAIL_RETRY_DELAY_S seconds, doubled after each failed try.
+MAIL_SEND_RETRIES: int = env_int("FRONTDESK_MAIL_SEND_RETRIES", default=4)
+MAIL_RETRY_DELAY_S: int = env_int("FRONTDESK_MAIL_RETRY_DELAY_S", default=60)
+
 # Outgoing mail (password resets, portal sign-in links). Without an SMTP host the
 # messages are written as files under FRONTDESK_HOME/outbox, so a local install works.
 SMTP_HOST: str = env_str("FRONTDESK_SMTP_HOST", default="")

@@ -129,8 +129,12 @@ class BackgroundWorker:
             connections.close_all()
 
 
-def run_until_signalled(worker: BackgroundWorker) -> None:
-    """Run `worker` in the foreground until SIGTERM or SIGINT; a second signal exits at once."""
+def run_until_signalled(worker: BackgroundWorker, *, banner: str = "") -> None:
+    """Run `worker` in the foreground until SIGTERM or SIGINT; a second signal exits at once.
+
+    `banner` is printed once the signal handlers are in place, so whoever waits for
+    it (a supervisor, a test) may send SIGTERM right away and get a clean stop.
+    """
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -140,6 +144,8 @@ def run_until_signalled(worker: BackgroundWorker) -> None:
         stop.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    if banner:
+        print(banner, flush=True)
     worker.start()
     try:
         while not stop.wait(3600):

@@ -6,3 +6,8 @@ class MailConfig(AppConfig):
     name = "frontdesk.mail"
     label = "mail"
     verbose_name = _("Email channel")
+
+    def ready(self) -> None:
+        from frontdesk.mail import reactions
+
+        reactions.register()

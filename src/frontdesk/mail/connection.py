@@ -411,6 +411,34 @@ def check_smtp(mailbox: Mailbox, *, timeout: float = DEFAULT_TIMEOUT) -> CheckRe
     return run.result()
 
 
+class SmtpUnavailable(Exception):
+    """`open_smtp` failed; `result` names the step, and str() is its one-line summary."""
+
+    def __init__(self, result: CheckResult) -> None:
+        super().__init__(result.summary())
+        self.result = result
+
+
+def open_smtp(mailbox: Mailbox, *, timeout: float = DEFAULT_TIMEOUT) -> smtplib.SMTP:
+    """A connected, signed-in SMTP client for sending; the caller quits it.
+
+    The same steps as `check_smtp`, so a failed send reports it in the same words.
+    """
+    if not mailbox.smtp_configured:
+        raise SmtpUnavailable(CheckResult(protocol="smtp", configured=False))
+    run = _Run("smtp", SMTP_STEPS)
+    client: smtplib.SMTP | None = None
+    try:
+        _reach(run, mailbox.smtp_host, mailbox.smtp_port, timeout)
+        client = _smtp_connect(run, mailbox, timeout)
+        _smtp_login(run, client, mailbox)
+    except _StepFailed as failure:
+        if client is not None:
+            _quietly(client.close)
+        raise SmtpUnavailable(run.result(failure)) from None
+    return client
+
+
 def _smtp_connect(run: _Run, mailbox: Mailbox, timeout: float) -> smtplib.SMTP:
     context = tls_context(verify=mailbox.verify_certificates)
     host, port = mailbox.smtp_host, mailbox.smtp_port

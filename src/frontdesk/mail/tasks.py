@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
+from django_tasks import task
 
 from frontdesk.core.scheduling import periodic
-from frontdesk.mail import polling
+from frontdesk.mail import outbound, polling
 
 
 @periodic("poll_mailboxes", every=timedelta(seconds=settings.MAIL_POLL_S))
@@ -28,3 +31,30 @@ def poll_mailboxes() -> dict[str, Any]:
         "failed": [result.mailbox_id for result in results if result.error],
         **dict(outcomes),
     }
+
+
+@task()
+def send_reply_email(message_id: int, attempt: int = 1) -> str:
+    """Send a queued reply; on a failure worth retrying, enqueue the next attempt.
+
+    Attempt n+1 runs FRONTDESK_MAIL_RETRY_DELAY_S * 2**(n-1) seconds later; after
+    FRONTDESK_MAIL_SEND_RETRIES retries the reply is marked failed with the reason.
+    A backend that cannot defer (the immediate one) waits here instead.
+    """
+    last = attempt > settings.MAIL_SEND_RETRIES
+    result = outbound.send_reply(message_id, last_attempt=last)
+    if result.status == "retry":
+        delay = max(0.0, float(settings.MAIL_RETRY_DELAY_S)) * 2 ** (attempt - 1)
+        if send_reply_email.get_backend().supports_defer:
+            later = send_reply_email.using(run_after=timezone.now() + timedelta(seconds=delay))
+            later.enqueue(message_id, attempt + 1)
+        else:
+            time.sleep(delay)
+            send_reply_email.enqueue(message_id, attempt + 1)
+    return result.status
+
+
+@task()
+def send_acknowledgement(conversation_id: int) -> str:
+    """The auto-acknowledgement of a conversation opened by mail, if its mailbox sends one."""
+    return outbound.send_acknowledgement(conversation_id)
