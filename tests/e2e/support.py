@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from playwright.sync_api import ConsoleMessage, Error, Page
 
 # Chromium reports a CSP refusal as a console error on its own; this listener
@@ -62,8 +64,16 @@ def track_sockets(page: Page) -> None:
 
 
 def wait_until_live(page: Page) -> None:
-    """Wait until the page's realtime socket is open (call `track_sockets` before loading)."""
-    page.wait_for_function("window.__fdOpenSockets > 0", timeout=REALTIME_TIMEOUT_MS)
+    """Wait until the page's realtime socket is open (call `track_sockets` before loading).
+
+    Polled from here with `page.evaluate`: Playwright's `wait_for_function` compiles
+    its predicate inside the page when it has to poll, which the page's CSP forbids.
+    """
+    deadline = time.monotonic() + REALTIME_TIMEOUT_MS / 1000
+    while not page.evaluate("window.__fdOpenSockets > 0"):
+        if time.monotonic() > deadline:
+            raise AssertionError("the page's realtime socket did not open in time")
+        page.wait_for_timeout(50)
 
 
 def mark_page(page: Page) -> None:
