@@ -134,22 +134,34 @@ def request_link(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/check_email.html", {"email": form.cleaned_data["email"]})
 
 
-def _link_page(request: HttpRequest, error: services.LinkError) -> HttpResponse:
-    return render(request, "portal/link_invalid.html", {"reason": error.reason}, status=410)
+def _follow_link(
+    request: HttpRequest,
+    token: str,
+    *,
+    purpose: str,
+    use: Callable[[str], User],
+    welcome: str = "",
+) -> HttpResponse:
+    """GET asks to confirm (mail scanners follow links); POST burns the link and signs in."""
+    try:
+        if request.method == "GET":
+            user = services.check_link(token, purpose=purpose)
+            verify = purpose == TokenPurpose.VERIFY_EMAIL
+            return render(
+                request, "portal/confirm_link.html", {"who": user.email, "verify": verify}
+            )
+        user = use(token)
+    except services.LinkError as error:
+        return render(request, "portal/link_invalid.html", {"reason": error.reason}, status=410)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    if welcome:
+        messages.success(request, welcome)
+    return redirect("portal:home")
 
 
 @require_http_methods(["GET", "POST"])
 def magic_link(request: HttpRequest, token: str) -> HttpResponse:
-    """GET asks to confirm (mail scanners follow links); POST signs in and burns the link."""
-    try:
-        if request.method == "GET":
-            user = services.check_link(token, purpose=TokenPurpose.SIGN_IN)
-            return render(request, "portal/confirm_link.html", {"who": user.email, "verify": False})
-        user = services.use_sign_in_link(token)
-    except services.LinkError as error:
-        return _link_page(request, error)
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    return redirect("portal:home")
+    return _follow_link(request, token, purpose=TokenPurpose.SIGN_IN, use=services.use_sign_in_link)
 
 
 @require_POST
@@ -184,16 +196,13 @@ def sign_up(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        if request.method == "GET":
-            user = services.check_link(token, purpose=TokenPurpose.VERIFY_EMAIL)
-            return render(request, "portal/confirm_link.html", {"who": user.email, "verify": True})
-        user = services.verify_email(token)
-    except services.LinkError as error:
-        return _link_page(request, error)
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    messages.success(request, _("Your email address is confirmed. Welcome!"))
-    return redirect("portal:home")
+    return _follow_link(
+        request,
+        token,
+        purpose=TokenPurpose.VERIFY_EMAIL,
+        use=services.verify_email,
+        welcome=_("Your email address is confirmed. Welcome!"),
+    )
 
 
 # --- language -------------------------------------------------------------------------------
