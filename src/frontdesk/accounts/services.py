@@ -150,9 +150,13 @@ def create_user(
     teams: Sequence[Team] = (),
     sees_all_teams: bool = False,
     languages: Sequence[str] = (),
+    skills: Sequence[str] = (),
+    active: bool = True,
     via: str = Via.SYSTEM,
 ) -> User:
-    """Add a person. Without a password the account cannot sign in until one is set."""
+    """Add a person. Without a password the account cannot sign in until one is set;
+    `active=False` makes a login that waits for something else (the portal's sign-up
+    waits for the address to be verified)."""
     _require_admin(by, _("Only admins may add users."))
     normalized = _normalize_user_email(email)
     if role not in Role.values:
@@ -172,6 +176,7 @@ def create_user(
         last_name=last,
         sees_all_teams=sees_all_teams,
         languages=langs,
+        is_active=active,
         # Only admins use the Django admin site; it checks is_staff.
         is_staff=role == Role.ADMIN,
     )
@@ -194,13 +199,12 @@ def create_user(
             raise _email_taken() from None
         Membership.objects.bulk_create([Membership(team=team, user=user) for team in team_list])
         team_ids = tuple(sorted(team.pk for team in team_list))
-        record_event(
-            user,
-            action="user.created",
-            actor=by,
-            via=via,
-            data={"email": normalized, "role": role, "team_ids": list(team_ids)},
-        )
+        data: dict[str, object] = {"email": normalized, "role": role, "team_ids": list(team_ids)}
+        if skills:
+            skill_list = _skills_named(skills)
+            user.skills.set(skill_list)
+            data["skills"] = sorted(skill.name for skill in skill_list)
+        record_event(user, action="user.created", actor=by, via=via, data=data)
         publish(
             UserCreated(
                 audience=Audience(user_ids=frozenset({user.pk}), team_ids=frozenset(team_ids)),
@@ -667,6 +671,20 @@ def set_user_active(user: User, *, by: User | None, active: bool, via: str = Via
                 active=active,
             )
         )
+    return User.objects.get(pk=user.pk)
+
+
+def set_password_hash(
+    user: User, *, by: User | None, password_hash: str, via: str = Via.SYSTEM
+) -> User:
+    """Give `user` a password already hashed elsewhere (the portal hashes it at sign-up
+    and keeps it on the verification token until the address is proven)."""
+    _require_admin(by, _("Only admins may change users."))
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        locked.password = password_hash
+        locked.save(update_fields=["password"])
+        record_event(locked, action="user.password_set", actor=by, via=via)
     return User.objects.get(pk=user.pk)
 
 

@@ -194,6 +194,12 @@ def settings_token_revoke(request: HttpRequest, token_id: int) -> HttpResponseBa
 # --- manage: users --------------------------------------------------------------------------
 
 
+def _manage_page(
+    request: HttpRequest, template: str, page: str, context: dict[str, Any]
+) -> HttpResponse:
+    return render(request, template, {"section": "manage", "manage_page": page, **context})
+
+
 @admin_required
 def manage_users(request: HttpRequest) -> HttpResponseBase:
     user = acting_user(request)
@@ -201,11 +207,7 @@ def manage_users(request: HttpRequest) -> HttpResponseBase:
         page = selectors.list_users(user, cursor=request.GET.get("cursor") or None, limit=100)
     except ServiceError:
         page = selectors.list_users(user, limit=100)
-    return render(
-        request,
-        "accounts/manage_users.html",
-        {"section": "manage", "manage_page": "users", "page": page},
-    )
+    return _manage_page(request, "accounts/manage_users.html", "users", {"page": page})
 
 
 def _user_initial(person: User) -> dict[str, Any]:
@@ -237,10 +239,9 @@ def manage_user_new(request: HttpRequest) -> HttpResponseBase:
                 teams=list(data["teams"]),
                 sees_all_teams=data["sees_all_teams"],
                 languages=form.language_codes(),
+                skills=form.skill_names(),
                 via=Via.WEB,
             )
-            if form.skill_names():
-                services.update_user(person, by=admin, skills=form.skill_names(), via=Via.WEB)
         except ServiceError as error:
             apply_service_error(form, error)
         else:
@@ -254,11 +255,8 @@ def manage_user_new(request: HttpRequest) -> HttpResponseBase:
             else:
                 messages.success(request, _("Saved."))
             return redirect("accounts:manage_users")
-    return render(
-        request,
-        "accounts/manage_user_form.html",
-        {"section": "manage", "manage_page": "users", "form": form, "person": None},
-    )
+    context = {"form": form, "person": None}
+    return _manage_page(request, "accounts/manage_user_form.html", "users", context)
 
 
 @admin_required
@@ -286,11 +284,8 @@ def manage_user_edit(request: HttpRequest, user_id: int) -> HttpResponseBase:
     ):
         messages.success(request, _("Saved."))
         return redirect("accounts:manage_user", user_id=person.pk)
-    return render(
-        request,
-        "accounts/manage_user_form.html",
-        {"section": "manage", "manage_page": "users", "form": form, "person": person},
-    )
+    context = {"form": form, "person": person}
+    return _manage_page(request, "accounts/manage_user_form.html", "users", context)
 
 
 @require_POST
@@ -324,11 +319,7 @@ def _back(request: HttpRequest, default: str) -> str:
 @admin_required
 def manage_teams(request: HttpRequest) -> HttpResponseBase:
     teams = selectors.list_teams(acting_user(request))
-    return render(
-        request,
-        "accounts/manage_teams.html",
-        {"section": "manage", "manage_page": "teams", "teams": teams},
-    )
+    return _manage_page(request, "accounts/manage_teams.html", "teams", {"teams": teams})
 
 
 @admin_required
@@ -348,11 +339,8 @@ def manage_team_new(request: HttpRequest) -> HttpResponseBase:
     ):
         messages.success(request, _("Saved."))
         return redirect("accounts:manage_teams")
-    return render(
-        request,
-        "accounts/manage_team_form.html",
-        {"section": "manage", "manage_page": "teams", "form": form, "team": None},
-    )
+    context = {"form": form, "team": None}
+    return _manage_page(request, "accounts/manage_team_form.html", "teams", context)
 
 
 @admin_required
@@ -385,8 +373,5 @@ def manage_team_edit(request: HttpRequest, team_id: int) -> HttpResponseBase:
     ):
         messages.success(request, _("Saved."))
         return redirect("accounts:manage_teams")
-    return render(
-        request,
-        "accounts/manage_team_form.html",
-        {"section": "manage", "manage_page": "teams", "form": form, "team": team},
-    )
+    context = {"form": form, "team": team}
+    return _manage_page(request, "accounts/manage_team_form.html", "teams", context)

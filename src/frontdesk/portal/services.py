@@ -26,7 +26,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from frontdesk.accounts.models import Role, User
-from frontdesk.accounts.services import create_user, set_user_active
+from frontdesk.accounts.services import create_user, set_password_hash, set_user_active
 from frontdesk.core.audit import record_event
 from frontdesk.core.errors import Conflict, InvalidInput, NotFound
 from frontdesk.core.models import Via
@@ -243,12 +243,11 @@ def sign_up(data: SignUp, *, base_url: str, at: datetime | None = None) -> None:
         if user is not None and not user.is_customer:
             return  # a deactivated staff login: not the portal's to revive
         if user is None:
+            # Signs in only once the address is proven.
             user = create_user(
                 by=None, email=email, password=None, role=Role.CUSTOMER,
-                first_name=name, via=Via.PORTAL,
+                first_name=name, active=False, via=Via.PORTAL,
             )  # fmt: skip
-            # Signs in only once the address is proven.
-            user = set_user_active(user, by=None, active=False, via=Via.PORTAL)
         elif _too_many(
             user, purpose=TokenPurpose.VERIFY_EMAIL, at=at, window=SIGN_IN_LINK_LIFETIME
         ):
@@ -285,9 +284,8 @@ def verify_email(raw: str, *, at: datetime | None = None) -> User:
             link_portal_user(customer, user=user, by=None, via=Via.PORTAL)
         elif customer.user_id != user.pk:
             raise LinkError("invalid")
-        # The password chosen at this sign-up; no accounts service sets a hash as given.
-        user.password = token.password_hash
-        user.save(update_fields=["password"])
+        # The password chosen at this sign-up.
+        set_password_hash(user, by=None, password_hash=token.password_hash, via=Via.PORTAL)
         set_user_active(user, by=None, active=True, via=Via.PORTAL)
         # Every other pending verification of this login dies with this one.
         PortalToken.objects.filter(
