@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from frontdesk.accounts import selectors as account_selectors
-from frontdesk.accounts.decorators import acting_user, or_404, staff_required
+from frontdesk.accounts.decorators import staff_page
 from frontdesk.accounts.models import Team, User
 from frontdesk.conversations import selectors, services
 from frontdesk.conversations.models import (
@@ -55,20 +55,8 @@ LOOKUP_LIMIT = 10
 # --- plumbing ---------------------------------------------------------------------------
 
 
-def _user(request: HttpRequest) -> User:
-    return acting_user(request)
-
-
 def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
-
-
-def _conversation(user: User, number: int) -> Conversation:
-    return or_404(lambda: selectors.access_conversation(user, number))
-
-
-def _thread(user: User, number: int) -> tuple[Conversation, list[Message]]:
-    return or_404(lambda: selectors.conversation_with_messages(user, number))
 
 
 def _error_key(error: ServiceError, known: Mapping[str, str], default: str) -> str:
@@ -182,6 +170,7 @@ def _newest_id(messages: list[Message]) -> int:
 
 def _page(
     request: HttpRequest,
+    user: User,
     conversation: Conversation,
     messages: list[Message],
     *,
@@ -189,7 +178,6 @@ def _page(
     sidebar_errors: Mapping[str, str] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    user = _user(request)
     composer = composer or Composer(
         mode=MessageKind.NOTE if request.GET.get("mode") == "note" else MessageKind.REPLY,
         seen=_newest_id(messages),
@@ -206,17 +194,17 @@ def _page(
 # --- the conversation page --------------------------------------------------------------
 
 
-@staff_required
+@staff_page
 @require_GET
-def detail(request: HttpRequest, number: int) -> HttpResponse:
-    conversation, messages = _thread(_user(request), number)
-    return _page(request, conversation, messages)
+def detail(request: HttpRequest, user: User, number: int) -> HttpResponse:
+    conversation, messages = selectors.conversation_with_messages(user, number)
+    return _page(request, user, conversation, messages)
 
 
-@staff_required
+@staff_page
 @require_GET
-def thread(request: HttpRequest, number: int) -> HttpResponse:
-    conversation, messages = _thread(_user(request), number)
+def thread(request: HttpRequest, user: User, number: int) -> HttpResponse:
+    conversation, messages = selectors.conversation_with_messages(user, number)
     return render(
         request,
         "conversations/_thread.html",
@@ -224,19 +212,17 @@ def thread(request: HttpRequest, number: int) -> HttpResponse:
     )
 
 
-@staff_required
+@staff_page
 @require_GET
-def sidebar(request: HttpRequest, number: int) -> HttpResponse:
-    user = _user(request)
-    conversation = _conversation(user, number)
+def sidebar(request: HttpRequest, user: User, number: int) -> HttpResponse:
+    conversation = selectors.access_conversation(user, number)
     return render(request, "conversations/_sidebar.html", _sidebar_context(user, conversation))
 
 
-@staff_required
+@staff_page
 @require_GET
-def history(request: HttpRequest, number: int) -> HttpResponse:
-    user = _user(request)
-    conversation = _conversation(user, number)
+def history(request: HttpRequest, user: User, number: int) -> HttpResponse:
+    conversation = selectors.access_conversation(user, number)
     found = selectors.list_conversation_events(user, conversation)
     rows = [
         {"event": event, "what": _describe(event.action, event.data, found)}
@@ -314,12 +300,11 @@ def _describe(action: str, data: Mapping[str, Any], found: selectors.Conversatio
 _COMPOSER_FIELDS = {"text": "text", "attachments": "attachments", "status": "then_status"}
 
 
-@staff_required
+@staff_page
 @require_POST
-def post_message(request: HttpRequest, number: int) -> HttpResponse:
+def post_message(request: HttpRequest, user: User, number: int) -> HttpResponse:
     """Send a reply or add a note; a reply that crossed someone else's is held for a confirm."""
-    user = _user(request)
-    conversation, messages = _thread(user, number)
+    conversation, messages = selectors.conversation_with_messages(user, number)
     post = request.POST
     mode = MessageKind.NOTE if post.get("kind") == MessageKind.NOTE else MessageKind.REPLY
     composer = Composer(
@@ -340,7 +325,7 @@ def post_message(request: HttpRequest, number: int) -> HttpResponse:
         ]
         if composer.newer:
             composer.seen = _newest_id(messages)
-            return _composer_response(request, conversation, messages, composer, sent=False)
+            return _composer_response(request, user, conversation, messages, composer, sent=False)
     try:
         uploads = _uploads(request)
         if mode == MessageKind.REPLY:
@@ -362,16 +347,17 @@ def post_message(request: HttpRequest, number: int) -> HttpResponse:
             )
     except ServiceError as error:
         composer.errors[_error_key(error, _COMPOSER_FIELDS, "form")] = error.detail
-        return _composer_response(request, conversation, messages, composer, sent=False)
+        return _composer_response(request, user, conversation, messages, composer, sent=False)
     if not _is_htmx(request):
         return redirect("conversations:detail", number=number)
-    conversation, messages = _thread(user, number)
+    conversation, messages = selectors.conversation_with_messages(user, number)
     fresh = Composer(mode=mode, seen=_newest_id(messages), sent=mode)
-    return _composer_response(request, conversation, messages, fresh, sent=True)
+    return _composer_response(request, user, conversation, messages, fresh, sent=True)
 
 
 def _composer_response(
     request: HttpRequest,
+    user: User,
     conversation: Conversation,
     messages: list[Message],
     composer: Composer,
@@ -380,7 +366,7 @@ def _composer_response(
 ) -> HttpResponse:
     if not _is_htmx(request):
         # Without htmx the whole page comes back, with the text kept in the composer.
-        return _page(request, conversation, messages, composer=composer, status=422)
+        return _page(request, user, conversation, messages, composer=composer, status=422)
     parts = [
         render_to_string(
             "conversations/_composer.html",
@@ -389,7 +375,6 @@ def _composer_response(
         )
     ]
     if sent:
-        user = _user(request)
         parts.append(
             render_to_string(
                 "conversations/_thread.html",
@@ -413,13 +398,13 @@ def _composer_response(
 
 def _sidebar_change(
     request: HttpRequest,
+    user: User,
     number: int,
     change: Callable[[User, Conversation], object],
     *,
     default_field: str,
 ) -> HttpResponse:
-    user = _user(request)
-    conversation = _conversation(user, number)
+    conversation = selectors.access_conversation(user, number)
     errors: dict[str, str] = {}
     try:
         change(user, conversation)
@@ -436,8 +421,8 @@ def _sidebar_change(
     if not _is_htmx(request):
         if not errors:
             return redirect("conversations:detail", number=number)
-        conversation, messages = _thread(user, number)
-        return _page(request, conversation, messages, sidebar_errors=errors, status=422)
+        messages = selectors.list_messages(user, conversation)
+        return _page(request, user, conversation, messages, sidebar_errors=errors, status=422)
     return render(
         request, "conversations/_sidebar.html", _sidebar_context(user, conversation, errors)
     )
@@ -460,20 +445,20 @@ def _gone(request: HttpRequest, number: int) -> HttpResponse:
 _SIDEBAR_FIELDS = frozenset({"status", "priority", "team", "assignee", "tags", "fields"})
 
 
-@staff_required
+@staff_page
 @require_POST
-def change_status(request: HttpRequest, number: int) -> HttpResponse:
+def change_status(request: HttpRequest, user: User, number: int) -> HttpResponse:
     status = request.POST.get("status", "")
 
     def change(user: User, conversation: Conversation) -> object:
         return services.set_status(conversation, by=user, status=status, via=Via.WEB)
 
-    return _sidebar_change(request, number, change, default_field="status")
+    return _sidebar_change(request, user, number, change, default_field="status")
 
 
-@staff_required
+@staff_page
 @require_POST
-def change_priority(request: HttpRequest, number: int) -> HttpResponse:
+def change_priority(request: HttpRequest, user: User, number: int) -> HttpResponse:
     raw = request.POST.get("priority", "")
 
     def change(user: User, conversation: Conversation) -> object:
@@ -483,7 +468,7 @@ def change_priority(request: HttpRequest, number: int) -> HttpResponse:
             raise InvalidInput(_("Choose a priority."), field="priority") from None
         return services.set_priority(conversation, by=user, priority=priority, via=Via.WEB)
 
-    return _sidebar_change(request, number, change, default_field="priority")
+    return _sidebar_change(request, user, number, change, default_field="priority")
 
 
 def _pick_team(user: User, raw: str) -> Team | None:
@@ -504,9 +489,9 @@ def _pick_agent(user: User, raw: str, *, field: str = "assignee") -> User | None
         raise InvalidInput(_("Choose someone from the list."), field=field) from None
 
 
-@staff_required
+@staff_page
 @require_POST
-def change_team(request: HttpRequest, number: int) -> HttpResponse:
+def change_team(request: HttpRequest, user: User, number: int) -> HttpResponse:
     """A move to another team is a transfer: the owner keeps following it."""
     raw = request.POST.get("team", "")
 
@@ -521,24 +506,24 @@ def change_team(request: HttpRequest, number: int) -> HttpResponse:
             keep = None
         return services.transfer(conversation, by=user, team=team, assignee=keep, via=Via.WEB)
 
-    return _sidebar_change(request, number, change, default_field="team")
+    return _sidebar_change(request, user, number, change, default_field="team")
 
 
-@staff_required
+@staff_page
 @require_POST
-def change_assignee(request: HttpRequest, number: int) -> HttpResponse:
+def change_assignee(request: HttpRequest, user: User, number: int) -> HttpResponse:
     raw = request.POST.get("assignee", "")
 
     def change(user: User, conversation: Conversation) -> object:
         assignee = _pick_agent(user, raw)
         return services.assign(conversation, by=user, assignee=assignee, via=Via.WEB)
 
-    return _sidebar_change(request, number, change, default_field="assignee")
+    return _sidebar_change(request, user, number, change, default_field="assignee")
 
 
-@staff_required
+@staff_page
 @require_POST
-def add_tags(request: HttpRequest, number: int) -> HttpResponse:
+def add_tags(request: HttpRequest, user: User, number: int) -> HttpResponse:
     names = [n for n in request.POST.get("tags", "").split(",") if n.strip()]
 
     def change(user: User, conversation: Conversation) -> object:
@@ -546,18 +531,18 @@ def add_tags(request: HttpRequest, number: int) -> HttpResponse:
             raise InvalidInput(_("Enter a tag."), field="tags")
         return services.add_tags(conversation, by=user, tags=names, via=Via.WEB)
 
-    return _sidebar_change(request, number, change, default_field="tags")
+    return _sidebar_change(request, user, number, change, default_field="tags")
 
 
-@staff_required
+@staff_page
 @require_POST
-def remove_tag(request: HttpRequest, number: int) -> HttpResponse:
+def remove_tag(request: HttpRequest, user: User, number: int) -> HttpResponse:
     name = request.POST.get("tag", "")
 
     def change(user: User, conversation: Conversation) -> object:
         return services.remove_tags(conversation, by=user, tags=[name], via=Via.WEB)
 
-    return _sidebar_change(request, number, change, default_field="tags")
+    return _sidebar_change(request, user, number, change, default_field="tags")
 
 
 def _changed_field_values(
@@ -581,9 +566,9 @@ def _changed_field_values(
     return values
 
 
-@staff_required
+@staff_page
 @require_POST
-def change_fields(request: HttpRequest, number: int) -> HttpResponse:
+def change_fields(request: HttpRequest, user: User, number: int) -> HttpResponse:
     post = request.POST
 
     def change(user: User, conversation: Conversation) -> object:
@@ -593,7 +578,7 @@ def change_fields(request: HttpRequest, number: int) -> HttpResponse:
             return conversation
         return services.set_fields(conversation, by=user, values=values, via=Via.WEB)
 
-    return _sidebar_change(request, number, change, default_field="fields")
+    return _sidebar_change(request, user, number, change, default_field="fields")
 
 
 # --- a new conversation -----------------------------------------------------------------
@@ -673,10 +658,9 @@ def _customer_for(user: User, post: Mapping[str, str]) -> Customer:
     )
 
 
-@staff_required
+@staff_page
 @require_http_methods(["GET", "POST"])
-def new_conversation(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def new_conversation(request: HttpRequest, user: User) -> HttpResponse:
     if request.method != "POST":
         customer = _chosen_customer(user, request.GET.get("customer", ""))
         return render(
@@ -751,14 +735,14 @@ _NEW_VALUE_KEYS = (
 )  # fmt: skip
 
 
-@staff_required
+@staff_page
 @require_GET
-def customer_lookup(request: HttpRequest) -> HttpResponse:
+def customer_lookup(request: HttpRequest, user: User) -> HttpResponse:
     """Customers matching the search box, as choices for the new-conversation form."""
     q = request.GET.get("q", "").strip()
     found: list[Customer] = []
     if len(q) >= 2:
-        found = customer_selectors.list_customers(_user(request), q=q, limit=LOOKUP_LIMIT).items
+        found = customer_selectors.list_customers(user, q=q, limit=LOOKUP_LIMIT).items
     return render(
         request, "conversations/conversation_customer_choices.html", {"found": found, "q": q}
     )
