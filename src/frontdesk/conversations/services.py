@@ -43,17 +43,21 @@ from frontdesk.conversations.models import (
     attachment_name,
 )
 from frontdesk.conversations.permissions import (
+    can_merge_customers,
     can_reassign,
     can_see,
     can_work,
     sees_everything,
 )
+from frontdesk.conversations.selectors import SORTS
 from frontdesk.conversations.validation import Upload
 from frontdesk.core.audit import record_event
 from frontdesk.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from frontdesk.core.events import Audience, publish
 from frontdesk.core.models import Counter, Via
 from frontdesk.customers.models import Customer
+from frontdesk.customers.selectors import visible_customers
+from frontdesk.customers.services import merge_customer_rows
 
 __all__ = [
     "Upload",  # re-exported: every door builds uploads for these services
@@ -213,7 +217,6 @@ def add_customer_message(
     via: str = Via.SYSTEM,
     at: datetime | None = None,
     attachments: Sequence[Upload] = (),
-    email_message_id: str = "",
     email: EmailIds | None = None,
     author: Customer | None = None,
 ) -> Message:
@@ -245,7 +248,7 @@ def add_customer_message(
             html=html,
             at=at,
             files=files,
-            email=email or EmailIds(message_id=email_message_id),
+            email=email,
             author=author,
         )
         previous = conv.status
@@ -1279,10 +1282,6 @@ def merge_customers(
     Supervisors and admins only: a merge rewrites whose conversations are whose
     across every team, which is more than an agent's own work.
     """
-    # Imported here: this block is appended to the module, which imports no customer services.
-    from frontdesk.customers.selectors import visible_customers
-    from frontdesk.customers.services import merge_customer_rows
-
     at = at or timezone.now()
     if by is not None:
         visible = set(
@@ -1292,7 +1291,7 @@ def merge_customers(
             raise NotFound(_("No such customer."))
         if into.pk not in visible:
             raise NotFound(_("No such customer."), field="into")
-        if not (by.is_active and (by.is_admin or by.is_supervisor)):
+        if not can_merge_customers(by):
             raise PermissionDenied(_("Only supervisors and admins merge customers."))
     with transaction.atomic():
         rows = merge_customer_rows(source, into=into)
@@ -1443,7 +1442,7 @@ def delete_tag(tag: Tag, *, by: User | None, via: str = Via.SYSTEM) -> None:
 SAVED_VIEW_FILTERS = frozenset(
     {"status", "priority", "team", "assignee", "tag", "channel", "customer", "company", "language"}
 )
-SAVED_VIEW_SORTS = frozenset({"activity", "created", "priority"})
+SAVED_VIEW_SORTS = frozenset(SORTS)
 
 
 def create_saved_view(

@@ -19,6 +19,7 @@ from frontdesk.accounts.decorators import staff_page
 from frontdesk.accounts.models import User
 from frontdesk.conversations import services
 from frontdesk.conversations.models import Conversation
+from frontdesk.conversations.permissions import can_merge_customers
 from frontdesk.conversations.selectors import ConversationFilters, list_conversations
 from frontdesk.core.errors import InvalidInput, NotFound, ServiceError
 from frontdesk.core.models import Via
@@ -73,11 +74,6 @@ def company_conversations(request: HttpRequest, user: User, pk: int) -> HttpResp
     return _panel(request, user, ConversationFilters(company_id=company.pk), request.path)
 
 
-def may_merge_customers(user: User) -> bool:
-    """Offer the merge buttons only to whom `services.merge_customers` will let through."""
-    return bool(user.is_active and (user.is_admin or user.is_supervisor))
-
-
 @require_http_methods(["GET", "POST"])
 @staff_page
 def merge_customer(request: HttpRequest, user: User, pk: int) -> HttpResponse:
@@ -115,7 +111,7 @@ def merge_customer(request: HttpRequest, user: User, pk: int) -> HttpResponse:
         "source": source,
         "q": q,
         "candidates": candidates,
-        "may_merge": may_merge_customers(user),
+        "may_merge": can_merge_customers(user),
     }
     return render(request, "conversations/customer_merge.html", context, status=status)
 
