@@ -31,8 +31,6 @@ from frontdesk.core.scheduling import PeriodicSpec, Scheduler, periodic
 
 logger = logging.getLogger(__name__)
 
-# Finished task results older than this are deleted by `prune_task_results`.
-
 _RESTART_DELAY_S = 5.0
 
 
