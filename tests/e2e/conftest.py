@@ -15,7 +15,6 @@ thing at a time, which is what the check protects).
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -28,6 +27,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from frontdesk.accounts.models import User
 from frontdesk.cli import WebApplication
+from tests.cli.conftest import free_port
 from tests.realtime.sessions import session_cookie, shareable_test_database
 
 CHROMIUM = os.environ.get("FRONTDESK_CHROMIUM", "/usr/bin/chromium")
@@ -38,18 +38,11 @@ REPO = Path(__file__).resolve().parents[2]
 Login = Callable[[Page, User], None]
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def live_server_url(transactional_db: None) -> Iterator[str]:
     if not shareable_test_database():
         pytest.skip("the server thread needs PostgreSQL or a file SQLite test database")
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(
         WebApplication(),
         host="127.0.0.1",

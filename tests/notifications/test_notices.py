@@ -8,8 +8,6 @@ on the immediate backend here and through the database worker in the last test.
 from __future__ import annotations
 
 import logging
-import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,6 +21,7 @@ from frontdesk.accounts.services import set_user_active, update_preferences
 from frontdesk.conversations import services
 from frontdesk.conversations.models import Conversation, MessageKind
 from frontdesk.core.models import Via
+from tests.cli.conftest import free_port
 from tests.conftest import Personas
 from tests.conversations.helpers import open_conversation
 
@@ -264,25 +263,16 @@ def test_what_a_colleague_logged_for_the_customer_mails_the_assignee(
 # --- failures and the real worker -----------------------------------------------------------
 
 
-@pytest.fixture
-def closed_port() -> Iterator[int]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    yield port
-
-
 @pytest.mark.django_db
 def test_a_mail_server_that_is_down_is_logged_and_the_change_stands(
     people: Personas,
     on_commit: Any,
     settings: Any,
-    closed_port: int,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = closed_port
+    settings.EMAIL_PORT = free_port()  # free a moment ago: nothing listens
     settings.EMAIL_USE_TLS = False
     settings.EMAIL_TIMEOUT = 5
     conversation = _conversation(people)

@@ -13,6 +13,7 @@ import pytest
 from frontdesk.conversations import services
 from frontdesk.conversations.models import Message
 from frontdesk.realtime.reactions import PUSH_TIMEOUT_S
+from tests.cli.conftest import free_port
 from tests.conftest import Personas
 from tests.conversations.helpers import open_conversation
 
@@ -27,14 +28,6 @@ def redis_layer(port: int) -> dict[str, Any]:
 
 
 @pytest.fixture
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port  # nothing listens there once the probe is closed
-
-
-@pytest.fixture
 def silent_port() -> Iterator[int]:
     """A port that takes connections (the kernel's backlog) and never answers."""
     with socket.socket() as listener:
@@ -46,12 +39,11 @@ def silent_port() -> Iterator[int]:
 def test_reply_is_saved_when_the_channel_layer_is_down(
     people: Personas,
     settings: Any,
-    closed_port: int,
     caplog: pytest.LogCaptureFixture,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     conversation = open_conversation(people.customer, team=people.orders)
-    settings.CHANNEL_LAYERS = redis_layer(closed_port)
+    settings.CHANNEL_LAYERS = redis_layer(free_port())  # free a moment ago: nothing listens
 
     with (
         caplog.at_level(logging.WARNING, logger="frontdesk.realtime.reactions"),
