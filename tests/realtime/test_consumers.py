@@ -35,6 +35,12 @@ async def events_until_quiet(socket: WebsocketCommunicator) -> list[Any]:
     return seen
 
 
+async def first_output(headers: list[tuple[bytes, bytes]]) -> Any:
+    """What the application sends first on a socket opened with `headers`."""
+    socket = await open_socket(headers)
+    return await socket.receive_output(timeout=2)
+
+
 def changed(seen: list[Any]) -> list[tuple[int, str]]:
     return [(m["number"], m["kind"]) for m in seen if m["event"] == "conversation_changed"]
 
@@ -45,11 +51,7 @@ def changed(seen: list[Any]) -> list[tuple[int, str]]:
 def test_anonymous_socket_is_closed_as_unauthenticated(people: Personas) -> None:
     headers = headers_for(None)
 
-    async def scenario() -> Any:
-        socket = await open_socket(headers)
-        return await socket.receive_output(timeout=2)
-
-    assert async_to_sync(scenario)() == {"type": "websocket.close", "code": 4401}
+    assert async_to_sync(first_output)(headers) == {"type": "websocket.close", "code": 4401}
 
 
 def test_deactivated_user_is_closed_as_unauthenticated(people: Personas) -> None:
@@ -57,11 +59,7 @@ def test_deactivated_user_is_closed_as_unauthenticated(people: Personas) -> None
     people.agent.is_active = False
     people.agent.save()
 
-    async def scenario() -> Any:
-        socket = await open_socket(headers)
-        return await socket.receive_output(timeout=2)
-
-    assert async_to_sync(scenario)() == {"type": "websocket.close", "code": 4401}
+    assert async_to_sync(first_output)(headers) == {"type": "websocket.close", "code": 4401}
 
 
 def test_customer_login_without_customer_record_is_forbidden(people: Personas) -> None:
@@ -69,11 +67,7 @@ def test_customer_login_without_customer_record_is_forbidden(people: Personas) -
     people.customer.save()
     headers = headers_for(people.customer_user)
 
-    async def scenario() -> Any:
-        socket = await open_socket(headers)
-        return await socket.receive_output(timeout=2)
-
-    assert async_to_sync(scenario)() == {"type": "websocket.close", "code": 4403}
+    assert async_to_sync(first_output)(headers) == {"type": "websocket.close", "code": 4403}
 
 
 def test_socket_from_another_sites_page_is_rejected(people: Personas) -> None:
