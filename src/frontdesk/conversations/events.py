@@ -31,6 +31,10 @@ class MessageAdded(ConversationEvent):
     kind: str
     public: bool
     author_user_id: int | None
+    # Who added it (an agent logging a call writes a customer message) and who holds the
+    # conversation, so reactions decide without reading the audit trail.
+    actor_id: int | None
+    assignee_id: int | None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -200,7 +200,7 @@ def create_conversation(
                 assignee_id=conversation.assignee_id,
             )
         )
-        _publish_message(conversation, message, via=via)
+        _publish_message(conversation, message, by=by, via=via)
     return conversation
 
 
@@ -271,7 +271,7 @@ def add_customer_message(
             at=at,
             data={"message_id": message.pk, "kind": message.kind},
         )
-        _publish_message(conv, message, via=via)
+        _publish_message(conv, message, by=by, via=via)
         if previous != conv.status:
             _record_status(conv, previous, by=by, via=via, at=at, reason="customer_message")
     return message
@@ -342,7 +342,7 @@ def add_reply(
             at=at,
             data={"message_id": message.pk, "kind": message.kind},
         )
-        _publish_message(conv, message, via=via)
+        _publish_message(conv, message, by=by, via=via)
         if previous_assignee != conv.assignee_id:
             _record_assignment(conv, previous_assignee, by=by, via=via, at=at)
         if previous_status != conv.status:
@@ -1026,7 +1026,7 @@ def _add_note_locked(
     conv.save(update_fields=["last_activity_at", "updated_at"])
     record_event(conv, action="message.added", actor=by, via=via, at=at,
                  data={"message_id": message.pk, "kind": message.kind})  # fmt: skip
-    _publish_message(conv, message, via=via)
+    _publish_message(conv, message, by=by, via=via)
     return message
 
 
@@ -1112,7 +1112,7 @@ def _record_assignment(
     )
 
 
-def _publish_message(conv: Conversation, message: Message, *, via: str) -> None:
+def _publish_message(conv: Conversation, message: Message, *, by: User | None, via: str) -> None:
     publish(
         events.MessageAdded(
             via=via,
@@ -1123,6 +1123,8 @@ def _publish_message(conv: Conversation, message: Message, *, via: str) -> None:
             kind=message.kind,
             public=message.is_public,
             author_user_id=message.author_user_id,
+            actor_id=by.pk if by is not None else None,
+            assignee_id=conv.assignee_id,
         )
     )
 
@@ -1612,7 +1614,7 @@ def add_system_message(
         conv.save(update_fields=["updated_at"])
         record_event(conv, action="message.added", actor=None, via=via, at=at,
                      data={"message_id": message.pk, "kind": message.kind})  # fmt: skip
-        _publish_message(conv, message, via=via)
+        _publish_message(conv, message, by=None, via=via)
     return message
 
 

@@ -32,7 +32,10 @@ def notify_assignee(event: ConversationAssigned | ConversationTransferred) -> No
 def notify_customer_message(event: MessageAdded) -> None:
     if event.via == Via.SYSTEM or event.kind != MessageKind.CUSTOMER:
         return
-    tasks.notify_customer_message.enqueue(event.message_id)
+    # Nobody to tell, or the assignee typed it in themselves (a call or visit they logged).
+    if event.assignee_id is None or event.assignee_id == event.actor_id:
+        return
+    tasks.notify_customer_message.enqueue(event.message_id, event.actor_id)
 
 
 def register() -> None:

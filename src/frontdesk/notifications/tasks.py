@@ -23,7 +23,6 @@ from django_tasks import task
 
 from frontdesk.accounts.models import User
 from frontdesk.conversations.models import Conversation, Message, MessageKind
-from frontdesk.core.models import Event
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +63,7 @@ def notify_assignment(conversation_id: int, assignee_id: int, actor_id: int | No
 
 
 @task()
-def notify_customer_message(message_id: int) -> bool:
+def notify_customer_message(message_id: int, actor_id: int | None = None) -> bool:
     """Tell the conversation's assignee what the customer just wrote."""
     message = (
         Message.objects.select_related(
@@ -82,7 +81,8 @@ def notify_customer_message(message_id: int) -> bool:
     assignee = conversation.assignee
     if assignee is None or not _wants(assignee, assignee.notify_on_customer_reply):
         return False
-    if _logged_by(conversation, message, assignee):
+    if assignee.pk == actor_id:
+        # Reassigned since to whoever typed the message in: they know what it says.
         return False
     with translation.override(_language(assignee)):
         subject = _("[#%(number)s] New customer message: %(subject)s") % _subject_values(
@@ -101,16 +101,6 @@ def notify_customer_message(message_id: int) -> bool:
 
 def _wants(user: User, preference: bool) -> bool:
     return preference and user.is_active and user.is_agent_staff and bool(user.email)
-
-
-def _logged_by(conversation: Conversation, message: Message, user: User) -> bool:
-    """Whether `user` typed this customer message in themselves (a call or visit they logged)."""
-    return Event.objects.filter(
-        object_type="conversation",
-        object_id=conversation.pk,
-        data__message_id=message.pk,
-        actor_id=user.pk,
-    ).exists()
 
 
 def _language(user: User) -> str:
