@@ -38,6 +38,19 @@ def _zone(name: str) -> zoneinfo.ZoneInfo | None:
         return None
 
 
+def activate_preferences(request: HttpRequest, *, language: str, time_zone: str) -> None:
+    """Serve this request in `language` and `time_zone` when they are valid; else keep what
+    the browser asked for and UTC. The portal calls it with the customer's profile."""
+    if language in SUPPORTED_LANGUAGES:
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+    zone = _zone(time_zone)
+    if zone is not None:
+        timezone.activate(zone)
+    else:
+        timezone.deactivate()
+
+
 class UserPreferencesMiddleware:
     """Signed-in people see their own language and time zone.
 
@@ -51,15 +64,12 @@ class UserPreferencesMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         user = getattr(request, "user", None)
-        zone = None
         if user is not None and user.is_authenticated:
-            language = getattr(user, "language", "")
-            if language in SUPPORTED_LANGUAGES:
-                translation.activate(language)
-                request.LANGUAGE_CODE = language
-            zone = _zone(getattr(user, "time_zone", ""))
-        if zone is not None:
-            timezone.activate(zone)
+            activate_preferences(
+                request,
+                language=getattr(user, "language", ""),
+                time_zone=getattr(user, "time_zone", ""),
+            )
         else:
             timezone.deactivate()
         return self.get_response(request)

@@ -6,7 +6,6 @@ thread when the realtime socket says the request changed.
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -17,7 +16,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -28,6 +27,7 @@ from frontdesk.conversations import services as conversations
 from frontdesk.conversations.models import ACTIVE_STATUSES, Channel, Status
 from frontdesk.conversations.selectors import access_attachment
 from frontdesk.core.errors import InvalidInput, NotFound, ServiceError
+from frontdesk.core.middleware import activate_preferences
 from frontdesk.core.models import Via
 from frontdesk.customers.models import Customer
 from frontdesk.portal import selectors, services
@@ -46,20 +46,6 @@ from frontdesk.portal.models import TokenPurpose
 CustomerView = Callable[..., HttpResponseBase]
 
 
-def _activate_profile(user: User) -> None:
-    """The customer's profile language and time zone win over the browser's."""
-    language = selectors.profile_language(user)
-    if language:
-        translation.activate(language)
-    name = selectors.profile_time_zone(user)
-    try:
-        zone = zoneinfo.ZoneInfo(name) if name else None
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = None
-    if zone is not None:
-        timezone.activate(zone)
-
-
 def customer_page(view: CustomerView) -> Callable[..., HttpResponseBase]:
     """Signed-in customers only; staff go to their workspace, others to the portal sign-in."""
 
@@ -71,8 +57,12 @@ def customer_page(view: CustomerView) -> Callable[..., HttpResponseBase]:
         if not isinstance(user, User) or not user.is_customer:
             return redirect("home")
         customer = selectors.portal_customer(user)
-        _activate_profile(user)
-        request.LANGUAGE_CODE = translation.get_language()
+        # The customer's profile language and time zone win over the login's and the browser's.
+        activate_preferences(
+            request,
+            language=selectors.profile_language(user),
+            time_zone=selectors.profile_time_zone(user),
+        )
         if customer is None:
             return render(request, "portal/unlinked.html", status=403)
         return view(request, user, customer, *args, **kwargs)
