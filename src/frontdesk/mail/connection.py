@@ -27,6 +27,7 @@ from frontdesk.mail.crypto import CredentialError, decrypt
 from frontdesk.mail.models import ImapAuth, Mailbox, Security
 
 DEFAULT_TIMEOUT = 10.0
+_CLOSE_ERRORS = (OSError, IMAPClientError, imaplib.IMAP4.error, smtplib.SMTPException)
 
 OK = "ok"
 FAILED = "failed"
@@ -126,11 +127,16 @@ class _Run:
         return CheckResult(protocol=self.protocol, configured=True, steps=tuple(steps))
 
 
-def _error_text(error: BaseException) -> str:
+def error_text(error: BaseException) -> str:
+    """An exception as one line; imaplib and imapclient put the server's bytes in args[0]."""
     if error.args and isinstance(error.args[0], bytes):
         return error.args[0].decode("utf-8", "replace")
-    text = str(error)
-    return text or type(error).__name__
+    return str(error) or type(error).__name__
+
+
+def smtp_reply(code: int, text: bytes | str) -> str:
+    """An SMTP server's answer as one line, such as "550 5.1.1 No such user"."""
+    return f"{code} {text.decode('utf-8', 'replace') if isinstance(text, bytes) else text}"
 
 
 def tls_context(*, verify: bool) -> ssl.SSLContext:
@@ -168,7 +174,7 @@ def _resolve(host: str, port: int, timeout: float) -> list[tuple[Any, ...]]:
         raise _StepFailed(
             DNS,
             _("The name %(host)s cannot be resolved.") % {"host": host},
-            _error_text(outcome["error"]),
+            error_text(outcome["error"]),
         )
     addresses: list[tuple[Any, ...]] = outcome["addresses"]
     if not addresses:
@@ -208,7 +214,7 @@ def _probe_tcp(addresses: list[tuple[Any, ...]], host: str, port: int, timeout: 
         }
     else:
         message = _("Cannot connect to %(host)s port %(port)s.") % {"host": host, "port": port}
-    raise _StepFailed(TCP, message, _error_text(last))
+    raise _StepFailed(TCP, message, error_text(last))
 
 
 def _tls_failure(error: BaseException) -> _StepFailed:
@@ -217,8 +223,8 @@ def _tls_failure(error: BaseException) -> _StepFailed:
             "The server's certificate is not trusted. Fix the certificate, or turn off "
             "certificate verification for this mailbox if it is self-signed."
         )
-        return _StepFailed(TLS, message, error.verify_message or _error_text(error))
-    return _StepFailed(TLS, _("The secure (TLS) connection failed."), _error_text(error))
+        return _StepFailed(TLS, message, error.verify_message or error_text(error))
+    return _StepFailed(TLS, _("The secure (TLS) connection failed."), error_text(error))
 
 
 def _tls_ok(sock: Any) -> str:
@@ -250,17 +256,11 @@ def check_imap(mailbox: Mailbox, *, timeout: float = DEFAULT_TIMEOUT) -> CheckRe
     if not mailbox.imap_configured:
         return CheckResult(protocol="imap", configured=False)
     run = _Run("imap", IMAP_STEPS)
-    client: IMAPClient | None = None
     try:
-        _reach(run, mailbox.imap_host, mailbox.imap_port, timeout)
-        client = _imap_connect(run, mailbox, timeout)
-        _imap_login(run, client, mailbox)
-        _imap_folder(run, client, mailbox.imap_folder)
+        client, _info = _imap_steps(run, mailbox, timeout, readonly=True)
     except _StepFailed as failure:
         return run.result(failure)
-    finally:
-        if client is not None:
-            _quietly(client.logout)
+    close_imap(client)
     return run.result()
 
 
@@ -279,21 +279,37 @@ def open_imap(
     server's answer to that SELECT (PERMANENTFLAGS, UIDVALIDITY, ...).
 
     The same steps as `check_imap`, so a poll that fails reports it in the same words.
-    The caller logs out.
+    The caller closes it with `close_imap`.
     """
     if not mailbox.imap_configured:
         raise ImapUnavailable(CheckResult(protocol="imap", configured=False))
     run = _Run("imap", IMAP_STEPS)
-    client: IMAPClient | None = None
     try:
-        _reach(run, mailbox.imap_host, mailbox.imap_port, timeout)
-        client = _imap_connect(run, mailbox, timeout)
-        _imap_login(run, client, mailbox)
-        info = _imap_folder(run, client, mailbox.imap_folder, readonly=False)
+        return _imap_steps(run, mailbox, timeout, readonly=False)
     except _StepFailed as failure:
-        if client is not None:
-            _quietly(client.logout)
         raise ImapUnavailable(run.result(failure)) from None
+
+
+def close_imap(client: IMAPClient) -> None:
+    """Log out; if the server is gone already, just drop the socket."""
+    try:
+        client.logout()
+    except _CLOSE_ERRORS:
+        _quietly(client.shutdown)
+
+
+def _imap_steps(
+    run: _Run, mailbox: Mailbox, timeout: float, *, readonly: bool
+) -> tuple[IMAPClient, dict[bytes, Any]]:
+    """Every IMAP step in order; after a failure, nothing is left open."""
+    _reach(run, mailbox.imap_host, mailbox.imap_port, timeout)
+    client = _imap_connect(run, mailbox, timeout)
+    try:
+        _imap_login(run, client, mailbox)
+        info = _imap_folder(run, client, mailbox.imap_folder, readonly=readonly)
+    except _StepFailed:
+        close_imap(client)
+        raise
     return client, info
 
 
@@ -314,7 +330,7 @@ def _imap_connect(run: _Run, mailbox: Mailbox, timeout: float) -> IMAPClient:
         if implicit:
             raise _tls_failure(error) from None
         raise _StepFailed(
-            TCP, _("Connected, but the server did not greet as an IMAP server."), _error_text(error)
+            TCP, _("Connected, but the server did not greet as an IMAP server."), error_text(error)
         ) from None
     if mailbox.imap_security == Security.STARTTLS:
         try:
@@ -325,7 +341,7 @@ def _imap_connect(run: _Run, mailbox: Mailbox, timeout: float) -> IMAPClient:
         except (OSError, imaplib.IMAP4.error) as error:
             _quietly(client.shutdown)
             raise _StepFailed(
-                TLS, _("The server does not accept STARTTLS."), _error_text(error)
+                TLS, _("The server does not accept STARTTLS."), error_text(error)
             ) from None
     if mailbox.imap_security == Security.NONE:
         run.skip(TLS, _("Unencrypted connection, as configured."))
@@ -352,10 +368,10 @@ def _imap_login(run: _Run, client: IMAPClient, mailbox: Mailbox) -> None:
             else _("The server refused the username or password for %(user)s.")
         )
         raise _StepFailed(
-            LOGIN, message % {"user": mailbox.imap_username}, _error_text(error)
+            LOGIN, message % {"user": mailbox.imap_username}, error_text(error)
         ) from None
     except (OSError, IMAPClientError, imaplib.IMAP4.error) as error:
-        raise _StepFailed(LOGIN, _("Signing in failed."), _error_text(error)) from None
+        raise _StepFailed(LOGIN, _("Signing in failed."), error_text(error)) from None
     run.ok(LOGIN, _("Signed in as %(user)s.") % {"user": mailbox.imap_username}, _answer(answer))
 
 
@@ -378,7 +394,7 @@ def _imap_folder(
         raise _StepFailed(
             FOLDER,
             _("The folder %(folder)s cannot be opened.") % {"folder": folder},
-            _error_text(error),
+            error_text(error),
         ) from None
     count = int(info.get(b"EXISTS", 0))
     message = ngettext(
@@ -397,17 +413,11 @@ def check_smtp(mailbox: Mailbox, *, timeout: float = DEFAULT_TIMEOUT) -> CheckRe
     if not mailbox.smtp_configured:
         return CheckResult(protocol="smtp", configured=False)
     run = _Run("smtp", SMTP_STEPS)
-    client: smtplib.SMTP | None = None
     try:
-        _reach(run, mailbox.smtp_host, mailbox.smtp_port, timeout)
-        client = _smtp_connect(run, mailbox, timeout)
-        _smtp_login(run, client, mailbox)
+        client = _smtp_steps(run, mailbox, timeout)
     except _StepFailed as failure:
         return run.result(failure)
-    finally:
-        if client is not None:
-            _quietly(client.quit)
-            _quietly(client.close)
+    close_smtp(client)
     return run.result()
 
 
@@ -420,22 +430,34 @@ class SmtpUnavailable(Exception):
 
 
 def open_smtp(mailbox: Mailbox, *, timeout: float = DEFAULT_TIMEOUT) -> smtplib.SMTP:
-    """A connected, signed-in SMTP client for sending; the caller quits it.
+    """A connected, signed-in SMTP client for sending; the caller closes it with `close_smtp`.
 
     The same steps as `check_smtp`, so a failed send reports it in the same words.
     """
     if not mailbox.smtp_configured:
         raise SmtpUnavailable(CheckResult(protocol="smtp", configured=False))
     run = _Run("smtp", SMTP_STEPS)
-    client: smtplib.SMTP | None = None
     try:
-        _reach(run, mailbox.smtp_host, mailbox.smtp_port, timeout)
-        client = _smtp_connect(run, mailbox, timeout)
-        _smtp_login(run, client, mailbox)
+        return _smtp_steps(run, mailbox, timeout)
     except _StepFailed as failure:
-        if client is not None:
-            _quietly(client.close)
         raise SmtpUnavailable(run.result(failure)) from None
+
+
+def close_smtp(client: smtplib.SMTP) -> None:
+    """Say goodbye and close; a failing goodbye changes nothing."""
+    _quietly(client.quit)
+    _quietly(client.close)
+
+
+def _smtp_steps(run: _Run, mailbox: Mailbox, timeout: float) -> smtplib.SMTP:
+    """Every SMTP step in order; after a failure, nothing is left open."""
+    _reach(run, mailbox.smtp_host, mailbox.smtp_port, timeout)
+    client = _smtp_connect(run, mailbox, timeout)
+    try:
+        _smtp_login(run, client, mailbox)
+    except _StepFailed:
+        close_smtp(client)
+        raise
     return client
 
 
@@ -455,7 +477,7 @@ def _smtp_connect(run: _Run, mailbox: Mailbox, timeout: float) -> smtplib.SMTP:
         if implicit:
             raise _tls_failure(error) from None
         raise _StepFailed(
-            TCP, _("Connected, but the server did not greet as an SMTP server."), _error_text(error)
+            TCP, _("Connected, but the server did not greet as an SMTP server."), error_text(error)
         ) from None
     try:
         client.ehlo()
@@ -475,7 +497,7 @@ def _smtp_connect(run: _Run, mailbox: Mailbox, timeout: float) -> smtplib.SMTP:
         raise _StepFailed(
             TLS if mailbox.smtp_security == Security.STARTTLS else TCP,
             _("The server closed the connection."),
-            _error_text(error),
+            error_text(error),
         ) from None
     if mailbox.smtp_security == Security.NONE:
         run.skip(TLS, _("Unencrypted connection, as configured."))
@@ -496,28 +518,20 @@ def _smtp_login(run: _Run, client: smtplib.SMTP, mailbox: Mailbox) -> None:
         raise _StepFailed(
             LOGIN,
             _("The server refused the username or password for %(user)s.") % {"user": user},
-            _smtp_error(error),
+            smtp_reply(error.smtp_code, error.smtp_error),
         ) from None
     except smtplib.SMTPNotSupportedError as error:
         raise _StepFailed(
-            LOGIN, _("The server does not offer signing in (AUTH)."), _error_text(error)
+            LOGIN, _("The server does not offer signing in (AUTH)."), error_text(error)
         ) from None
     except (OSError, smtplib.SMTPException) as error:
-        raise _StepFailed(LOGIN, _("Signing in failed."), _error_text(error)) from None
-    detail = f"{code} {answer.decode('utf-8', 'replace')}"
-    run.ok(LOGIN, _("Signed in as %(user)s.") % {"user": user}, detail)
-
-
-def _smtp_error(error: smtplib.SMTPResponseException) -> str:
-    text = error.smtp_error
-    return (
-        f"{error.smtp_code} {text.decode('utf-8', 'replace') if isinstance(text, bytes) else text}"
-    )
+        raise _StepFailed(LOGIN, _("Signing in failed."), error_text(error)) from None
+    run.ok(LOGIN, _("Signed in as %(user)s.") % {"user": user}, smtp_reply(code, answer))
 
 
 def _quietly(close: Callable[[], object]) -> None:
-    """Closing after a check: the result is known, a failing goodbye changes nothing."""
+    """Closing: the outcome is known, a failing goodbye changes nothing."""
     try:
         close()
-    except (OSError, IMAPClientError, imaplib.IMAP4.error, smtplib.SMTPException):
+    except _CLOSE_ERRORS:
         pass

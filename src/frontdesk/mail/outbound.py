@@ -183,27 +183,19 @@ def _transmit(mail: EmailMessage, *, mailbox: Mailbox, to: str) -> None:
         client.send_message(mail, from_addr=mailbox.email, to_addrs=[to])
     except smtplib.SMTPRecipientsRefused as error:
         answers = list(error.recipients.values())
-        text = "; ".join(f"{code} {_decode(answer)}" for code, answer in answers)
+        text = "; ".join(connection.smtp_reply(code, answer) for code, answer in answers)
         if all(code >= 500 for code, _answer in answers):
             raise _Permanent(text) from None
         raise _Temporary(text) from None
     except smtplib.SMTPResponseException as error:
-        text = f"{error.smtp_code} {_decode(error.smtp_error)}"
+        text = connection.smtp_reply(error.smtp_code, error.smtp_error)
         if error.smtp_code >= 500:
             raise _Permanent(text) from None
         raise _Temporary(text) from None
     except (OSError, smtplib.SMTPException) as error:
         raise _Temporary(str(error) or type(error).__name__) from None
     finally:
-        for close in (client.quit, client.close):
-            try:
-                close()
-            except (OSError, smtplib.SMTPException):
-                pass
-
-
-def _decode(answer: bytes | str) -> str:
-    return answer.decode("utf-8", "replace") if isinstance(answer, bytes) else str(answer)
+        connection.close_smtp(client)
 
 
 # --- replies ---------------------------------------------------------------------------------

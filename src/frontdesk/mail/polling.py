@@ -117,7 +117,7 @@ def poll_mailbox(
     except IntakeFailed as error:
         result.error = _(
             "Importing mail failed; it is tried again at the next poll (%(detail)s)."
-        ) % {"detail": _error_text(error.__cause__ or error)}
+        ) % {"detail": connection.error_text(error.__cause__ or error)}
     except KeywordsNotAllowed:
         result.error = _(
             "IMAP: the folder %(folder)s does not accept keywords, so Frontdesk cannot "
@@ -125,10 +125,10 @@ def poll_mailbox(
         ) % {"folder": mailbox.imap_folder}
     except _CONNECTION_ERRORS as error:
         result.error = _("IMAP: the connection failed while reading mail (%(detail)s).") % {
-            "detail": _error_text(error)
+            "detail": connection.error_text(error)
         }
     finally:
-        _close(client)
+        connection.close_imap(client)
     if result.error:
         logger.warning("mailbox %s: %s", mailbox.pk, result.error)
     record_mailbox_poll(mailbox, imap_error=result.error)
@@ -185,20 +185,3 @@ def _wait_and_import(
             time.sleep(min(remaining, _NO_IDLE_INTERVAL_S))
             client.noop()
         _import_new(client, mailbox, result, batch_size)
-
-
-def _close(client: IMAPClient) -> None:
-    try:
-        client.logout()
-    except _CONNECTION_ERRORS:
-        # Gone already (the server cut us off): nothing is left to say goodbye to.
-        try:
-            client.shutdown()
-        except _CONNECTION_ERRORS:
-            pass
-
-
-def _error_text(error: BaseException) -> str:
-    if error.args and isinstance(error.args[0], bytes):
-        return error.args[0].decode("utf-8", "replace")
-    return str(error) or type(error).__name__
