@@ -61,6 +61,11 @@ from frontdesk.mail.threading import find_thread, follow_merges, number_in_our_m
 logger = logging.getLogger(__name__)
 
 Outcome = Literal["created", "threaded", "duplicate", "quarantined", "ignored"]
+_RESULTS: dict[str, Outcome] = {
+    InboundOutcome.CREATED: "created",
+    InboundOutcome.THREADED: "threaded",
+    InboundOutcome.IGNORED: "ignored",
+}
 MAX_SUBJECT = 500
 MAX_SOURCE = 500
 
@@ -86,17 +91,12 @@ def ingest_raw(
     archive): the per-sender limit guards live traffic against loops, and an
     archive holds many messages per sender by nature.
     """
-    at = at or timezone.now()
-    source = source[:MAX_SOURCE]
+    arrival = _Arrival(raw, mailbox, source[:MAX_SOURCE], at or timezone.now(), retrying=None)
     try:
         parsed = parse_message(raw)
     except Unparseable as error:
-        return _quarantine(
-            raw, key=raw_key(raw), reason=error.reason, mailbox=mailbox, source=source, at=at
-        )
-    return _ingest(
-        raw, parsed, mailbox=mailbox, source=source, at=at, retrying=None, rate_limit=rate_limit
-    )
+        return _quarantine(arrival, error.reason)
+    return _ingest(arrival, parsed, rate_limit=rate_limit)
 
 
 def retry_quarantined(quarantine: Quarantine, *, at: datetime | None = None) -> IngestResult:
@@ -106,27 +106,21 @@ def retry_quarantined(quarantine: Quarantine, *, at: datetime | None = None) -> 
     Taken in, the quarantine row is marked resolved in the same commit;
     refused again, it keeps its place with the new reason and one more retry.
     """
-    at = at or timezone.now()
     quarantine = Quarantine.objects.get(pk=quarantine.pk)
     if quarantine.resolved_at is not None:
         return IngestResult("duplicate", None, "already resolved")
-    raw = bytes(quarantine.raw)
+    arrival = _Arrival(
+        bytes(quarantine.raw),
+        quarantine.mailbox,
+        quarantine.source,
+        at or timezone.now(),
+        retrying=quarantine,
+    )
     try:
-        parsed = parse_message(raw)
+        parsed = parse_message(arrival.raw)
     except Unparseable as error:
-        return _quarantine(
-            raw,
-            key=quarantine.key,
-            reason=error.reason,
-            mailbox=quarantine.mailbox,
-            source=quarantine.source,
-            at=at,
-            retrying=quarantine,
-        )
-    return _ingest(
-        raw, parsed, mailbox=quarantine.mailbox, source=quarantine.source, at=at,
-        retrying=quarantine, rate_limit=False,
-    )  # fmt: skip
+        return _quarantine(arrival, error.reason)
+    return _ingest(arrival, parsed, rate_limit=False)
 
 
 def raw_key(raw: bytes) -> str:
@@ -142,39 +136,34 @@ def is_automated_message(message: Message) -> bool:
 # --- the steps --------------------------------------------------------------------------------
 
 
-def _ingest(
-    raw: bytes,
-    parsed: ParsedMessage,
-    *,
-    mailbox: Mailbox | None,
-    source: str,
-    at: datetime,
-    retrying: Quarantine | None,
-    rate_limit: bool,
-) -> IngestResult:
-    def quarantine(reason: str) -> IngestResult:
-        return _quarantine(
-            raw, key=parsed.idempotency_key, reason=reason, mailbox=mailbox, source=source,
-            at=at, parsed=parsed, retrying=retrying,
-        )  # fmt: skip
+@dataclass(frozen=True)
+class _Arrival:
+    """One mail on its way in: its bytes, where it came from, and its quarantine row on a retry."""
 
-    screened = _already_seen(parsed.idempotency_key, retrying) or _screen(
-        raw, parsed, mailbox=mailbox, source=source, at=at, retrying=retrying,
-        quarantine=quarantine, rate_limit=rate_limit,
-    )  # fmt: skip
+    raw: bytes
+    mailbox: Mailbox | None
+    source: str
+    at: datetime
+    retrying: Quarantine | None
+
+
+def _ingest(arrival: _Arrival, parsed: ParsedMessage, *, rate_limit: bool) -> IngestResult:
+    screened = _already_seen(parsed.idempotency_key, arrival.retrying) or _screen(
+        arrival, parsed, rate_limit=rate_limit
+    )
     if screened is not None:
         return screened
     try:
-        return _take_in(raw, parsed, mailbox=mailbox, source=source, at=at, retrying=retrying)
+        return _take_in(arrival, parsed)
     except (ServiceError, DataError) as error:
-        return quarantine(f"refused: {_one_line(error)}")
+        return _quarantine(arrival, f"refused: {_one_line(error)}", parsed)
     except (DatabaseError, OSError):
         raise
     except Exception as error:
         # A fault of ours that this mail brings out: keep the mail and let the next one in,
         # rather than fail the same message on every poll.
-        logger.exception("mail intake failed on %s", source)
-        return quarantine(f"error: {_one_line(error)}")
+        logger.exception("mail intake failed on %s", arrival.source)
+        return _quarantine(arrival, f"error: {_one_line(error)}", parsed)
 
 
 def _already_seen(key: str, retrying: Quarantine | None) -> IngestResult | None:
@@ -185,153 +174,102 @@ def _already_seen(key: str, retrying: Quarantine | None) -> IngestResult | None:
     return None
 
 
-def _screen(
-    raw: bytes,
-    parsed: ParsedMessage,
-    *,
-    mailbox: Mailbox | None,
-    source: str,
-    at: datetime,
-    retrying: Quarantine | None,
-    quarantine: Callable[[str], IngestResult],
-    rate_limit: bool,
-) -> IngestResult | None:
+def _screen(arrival: _Arrival, parsed: ParsedMessage, *, rate_limit: bool) -> IngestResult | None:
     """The loop and noise guards; None lets the mail in."""
     sender = guards.sender_of(parsed)
     if guards.is_own_address(sender):
-        return _record_only(
-            raw, parsed, mailbox=mailbox, source=source, at=at, retrying=retrying,
-            detail="from our own address",
-        )  # fmt: skip
+        return _record(
+            arrival, parsed, outcome=InboundOutcome.IGNORED, detail="from our own address"
+        )
     if parsed.bounce is not None:
-        return _bounce(raw, parsed, parsed.bounce, mailbox=mailbox, source=source, at=at,
-                       retrying=retrying)  # fmt: skip
+        return _bounce(arrival, parsed, parsed.bounce)
     if not sender:
-        return quarantine("no sender address")
-    if rate_limit and guards.over_rate_limit(sender, at=at):
-        return quarantine(guards.RATE_LIMIT_REASON)
+        return _quarantine(arrival, "no sender address", parsed)
+    if rate_limit and guards.over_rate_limit(sender, at=arrival.at):
+        return _quarantine(arrival, guards.RATE_LIMIT_REASON, parsed)
     return None
 
 
-def _take_in(
-    raw: bytes,
-    parsed: ParsedMessage,
-    *,
-    mailbox: Mailbox | None,
-    source: str,
-    at: datetime,
-    retrying: Quarantine | None,
-) -> IngestResult:
+def _take_in(arrival: _Arrival, parsed: ParsedMessage) -> IngestResult:
     """Store the mail as a new conversation or a message in the one it continues."""
-    key = parsed.idempotency_key
-    sender = guards.sender_of(parsed)
-    stored = _store_raw(raw)  # before the transaction: files are written outside row locks
     uploads, too_large = _uploads(parsed)
     text, html = _body(parsed, too_large)
+    mailbox = arrival.mailbox
+
+    def deliver_message(record: InboundMessage) -> None:
+        customer, _created = get_or_create_customer_by_email(
+            guards.sender_of(parsed), name=parsed.from_.name if parsed.from_ else "", via=Via.EMAIL
+        )
+        thread = find_thread(parsed, sender=customer)
+        delivered = deliver(
+            IncomingMessage(
+                customer=customer,
+                channel=Channel.EMAIL,
+                subject=_subject(parsed),
+                text=text,
+                html=html,
+                attachments=uploads,
+                team=mailbox.default_team if mailbox is not None else None,
+                email=EmailIds(
+                    message_id=parsed.message_id,
+                    in_reply_to=parsed.in_reply_to,
+                    references=parsed.references,
+                ),
+                via=Via.EMAIL,
+                at=arrival.at,
+            ),
+            to=thread.conversation if thread is not None else None,
+        )
+        record.outcome = InboundOutcome.CREATED if delivered.created else InboundOutcome.THREADED
+        record.conversation = delivered.conversation
+        record.message = delivered.message
+        record.detail = _detail(parsed, thread.how if thread else "", delivered.follow_up_of)
+
+    return _record(arrival, parsed, outcome=InboundOutcome.CREATED, write=deliver_message)
+
+
+def _record(
+    arrival: _Arrival,
+    parsed: ParsedMessage,
+    *,
+    outcome: str,
+    detail: str = "",
+    write: Callable[[InboundMessage], None] | None = None,
+) -> IngestResult:
+    """Keep the original, then commit the idempotency row with what `write` adds to it.
+
+    The idempotency row goes first, so a concurrent intake of the same mail waits on
+    its key; `write` fills in the row's outcome, conversation, message and detail.
+    Without `write` the mail is only remembered (and kept), never taken in again.
+    """
+    stored = _store_raw(arrival.raw)  # before the transaction: files are written outside locks
+    key = parsed.idempotency_key
     try:
         with transaction.atomic():
-            record = _claim(key, parsed, sender=sender, mailbox=mailbox, source=source, at=at,
-                            stored=stored, size=len(raw))  # fmt: skip
-            customer, _created = get_or_create_customer_by_email(
-                sender, name=parsed.from_.name if parsed.from_ else "", via=Via.EMAIL
+            record = InboundMessage.objects.create(
+                idempotency_key=key,
+                mailbox=arrival.mailbox,
+                email_message_id=parsed.message_id[:998],
+                sender=guards.sender_of(parsed)[:254],
+                outcome=outcome,
+                automated=guards.is_automated(parsed),
+                raw=stored,
+                size=len(arrival.raw),
+                detail=detail,
+                source=arrival.source,
+                received_at=arrival.at,
             )
-            thread = find_thread(parsed, sender=customer)
-            delivered = deliver(
-                IncomingMessage(
-                    customer=customer,
-                    channel=Channel.EMAIL,
-                    subject=_subject(parsed),
-                    text=text,
-                    html=html,
-                    attachments=uploads,
-                    team=mailbox.default_team if mailbox is not None else None,
-                    email=EmailIds(
-                        message_id=parsed.message_id,
-                        in_reply_to=parsed.in_reply_to,
-                        references=parsed.references,
-                    ),
-                    via=Via.EMAIL,
-                    at=at,
-                ),
-                to=thread.conversation if thread is not None else None,
-            )
-            record.outcome = (
-                InboundOutcome.CREATED if delivered.created else InboundOutcome.THREADED
-            )
-            record.conversation = delivered.conversation
-            record.message = delivered.message
-            record.detail = _detail(parsed, thread.how if thread else "", delivered.follow_up_of)
-            record.save(update_fields=["outcome", "conversation", "message", "detail"])
-            _resolve(retrying, at)
+            if write is not None:
+                write(record)
+                record.save(update_fields=["outcome", "conversation", "message", "detail"])
+            _resolve(arrival.retrying, arrival.at)
     except IntegrityError as error:
         return _lost_race(key, error)
-    outcome: Outcome = "created" if delivered.created else "threaded"
-    return IngestResult(outcome, delivered.conversation.number, record.detail)
+    number = record.conversation.number if record.conversation is not None else None
+    return IngestResult(_RESULTS[record.outcome], number, record.detail)
 
 
-def _claim(
-    key: str,
-    parsed: ParsedMessage,
-    *,
-    sender: str,
-    mailbox: Mailbox | None,
-    source: str,
-    at: datetime,
-    stored: str,
-    size: int,
-    outcome: str = InboundOutcome.CREATED,
-    detail: str = "",
-) -> InboundMessage:
-    """The idempotency row, first: a concurrent intake of the same mail waits here."""
-    return InboundMessage.objects.create(
-        idempotency_key=key,
-        mailbox=mailbox,
-        email_message_id=parsed.message_id[:998],
-        sender=sender[:254],
-        outcome=outcome,
-        automated=guards.is_automated(parsed),
-        raw=stored,
-        size=size,
-        detail=detail,
-        source=source,
-        received_at=at,
-    )
-
-
-def _record_only(
-    raw: bytes,
-    parsed: ParsedMessage,
-    *,
-    mailbox: Mailbox | None,
-    source: str,
-    at: datetime,
-    retrying: Quarantine | None,
-    detail: str,
-    conversation_number: int | None = None,
-) -> IngestResult:
-    """Ignore the mail, but remember it (and keep it) so that it is never taken in again."""
-    stored = _store_raw(raw)
-    try:
-        with transaction.atomic():
-            _claim(parsed.idempotency_key, parsed, sender=guards.sender_of(parsed),
-                   mailbox=mailbox, source=source, at=at, stored=stored, size=len(raw),
-                   outcome=InboundOutcome.IGNORED, detail=detail)  # fmt: skip
-            _resolve(retrying, at)
-    except IntegrityError as error:
-        return _lost_race(parsed.idempotency_key, error)
-    return IngestResult("ignored", conversation_number, detail)
-
-
-def _bounce(
-    raw: bytes,
-    parsed: ParsedMessage,
-    bounce: Bounce,
-    *,
-    mailbox: Mailbox | None,
-    source: str,
-    at: datetime,
-    retrying: Quarantine | None,
-) -> IngestResult:
+def _bounce(arrival: _Arrival, parsed: ParsedMessage, bounce: Bounce) -> IngestResult:
     """A delivery report: tell the agents on the conversation, and fail the reply it returns.
 
     A report about mail we did not send (spam forging our address, a notice
@@ -356,39 +294,28 @@ def _bounce(
             conversation = follow_merges(found) if found is not None else None
     summary = _bounce_summary(bounce)
     if conversation is None:
-        return _record_only(
-            raw, parsed, mailbox=mailbox, source=source, at=at, retrying=retrying,
-            detail=f"bounce for a message we did not send: {summary}",
-        )  # fmt: skip
+        detail = f"bounce for a message we did not send: {summary}"
+        return _record(arrival, parsed, outcome=InboundOutcome.IGNORED, detail=detail)
 
-    stored = _store_raw(raw)
-    key = parsed.idempotency_key
-    try:
-        with transaction.atomic():
-            record = _claim(key, parsed, sender=guards.sender_of(parsed), mailbox=mailbox,
-                            source=source, at=at, stored=stored, size=len(raw),
-                            outcome=InboundOutcome.THREADED)  # fmt: skip
-            if original is not None and bounce.permanent and original.kind == MessageKind.REPLY:
-                conversation_services.set_delivery_status(
-                    original, status=DeliveryStatus.FAILED, error=summary, via=Via.EMAIL, at=at
-                )
-            if bounce.permanent:
-                line = _("A reply could not be delivered to %(recipient)s: %(reason)s")
-            else:
-                line = _("A reply to %(recipient)s is delayed: %(reason)s")
-            recipient = bounce.recipient or _("the customer")
-            note = conversation_services.add_system_message(
-                conversation, text=line % {"recipient": recipient, "reason": summary},
-                via=Via.EMAIL, at=at,
-            )  # fmt: skip
-            record.conversation_id = note.conversation_id
-            record.message = note
-            record.detail = f"bounce: {summary}"
-            record.save(update_fields=["conversation", "message", "detail"])
-            _resolve(retrying, at)
-    except IntegrityError as error:
-        return _lost_race(key, error)
-    return IngestResult("threaded", note.conversation.number, record.detail)
+    def tell_agents(record: InboundMessage) -> None:
+        if original is not None and bounce.permanent and original.kind == MessageKind.REPLY:
+            conversation_services.set_delivery_status(
+                original, status=DeliveryStatus.FAILED, error=summary, via=Via.EMAIL, at=arrival.at
+            )
+        if bounce.permanent:
+            line = _("A reply could not be delivered to %(recipient)s: %(reason)s")
+        else:
+            line = _("A reply to %(recipient)s is delayed: %(reason)s")
+        recipient = bounce.recipient or _("the customer")
+        note = conversation_services.add_system_message(
+            conversation, text=line % {"recipient": recipient, "reason": summary},
+            via=Via.EMAIL, at=arrival.at,
+        )  # fmt: skip
+        record.conversation = note.conversation
+        record.message = note
+        record.detail = f"bounce: {summary}"
+
+    return _record(arrival, parsed, outcome=InboundOutcome.THREADED, write=tell_agents)
 
 
 def _bounce_summary(bounce: Bounce) -> str:
@@ -400,37 +327,32 @@ def _bounce_summary(bounce: Bounce) -> str:
 
 
 def _quarantine(
-    raw: bytes,
-    *,
-    key: str,
-    reason: str,
-    mailbox: Mailbox | None,
-    source: str,
-    at: datetime,
-    parsed: ParsedMessage | None = None,
-    retrying: Quarantine | None = None,
+    arrival: _Arrival, reason: str, parsed: ParsedMessage | None = None
 ) -> IngestResult:
-    sender, subject = _peek(raw, parsed)
+    """Keep the mail raw with the reason; a retried one keeps its row, with one more retry."""
+    sender, subject = _peek(arrival.raw, parsed)
     with transaction.atomic():
-        if retrying is not None:
-            row = Quarantine.objects.select_for_update().get(pk=retrying.pk)
+        if arrival.retrying is not None:
+            row = Quarantine.objects.select_for_update().get(pk=arrival.retrying.pk)
             row.reason = reason
             row.retries += 1
             row.save(update_fields=["reason", "retries"])
         else:
+            key = parsed.idempotency_key if parsed is not None else raw_key(arrival.raw)
             try:
                 with transaction.atomic():
                     row = Quarantine.objects.create(
-                        key=key, mailbox=mailbox, raw=raw, size=len(raw), reason=reason,
-                        sender=sender, subject=subject, source=source, created_at=at,
+                        key=key, mailbox=arrival.mailbox, raw=arrival.raw, size=len(arrival.raw),
+                        reason=reason, sender=sender, subject=subject, source=arrival.source,
+                        created_at=arrival.at,
                     )  # fmt: skip
             except IntegrityError:
                 return IngestResult("duplicate", None, "already in quarantine")
         record_event(
-            row, action="mail.quarantined", actor=None, via=Via.EMAIL, at=at,
-            data={"reason": reason, "source": source, "retries": row.retries},
+            row, action="mail.quarantined", actor=None, via=Via.EMAIL, at=arrival.at,
+            data={"reason": reason, "source": arrival.source, "retries": row.retries},
         )  # fmt: skip
-    logger.info("mail quarantined (%s) from %s: %s", source, sender or "?", reason)
+    logger.info("mail quarantined (%s) from %s: %s", arrival.source, sender or "?", reason)
     return IngestResult("quarantined", None, reason)
 
 
