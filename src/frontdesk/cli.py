@@ -19,6 +19,7 @@ import argparse
 import errno
 import getpass
 import os
+import re
 import secrets
 import signal
 import socket
@@ -673,7 +674,7 @@ def mail_sources(path: Path) -> Iterator[tuple[str, bytes]]:
         if path.is_dir():
             if (path / "cur").is_dir() or (path / "new").is_dir():
                 maildir = mailbox.Maildir(path, factory=None, create=False)
-                for key in sorted(maildir.iterkeys()):
+                for key in sorted(maildir.iterkeys(), key=_delivery_order):
                     yield f"{path}/{key}", maildir.get_bytes(key)
                 return
             files = sorted(p for p in path.iterdir() if p.suffix.lower() == ".eml" and p.is_file())
@@ -692,6 +693,13 @@ def mail_sources(path: Path) -> Iterator[tuple[str, bytes]]:
         yield str(path), path.read_bytes()
     except OSError as exc:
         raise CommandError(f"cannot read {path}: {exc.strerror or one_line(exc)}") from None
+
+
+def _delivery_order(key: str) -> list[int | str]:
+    """Maildir names start with the delivery time followed by unpadded counters
+    ("1700000000.M99P7" is older than "1700000000.M100P7"): compare their numbers as numbers,
+    so a reply is taken in after the message it answers."""
+    return [int(part) if i % 2 else part for i, part in enumerate(re.split(r"(\d+)", key))]
 
 
 if __name__ == "__main__":

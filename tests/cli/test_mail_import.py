@@ -99,6 +99,23 @@ def test_a_maildir_is_read_from_cur_and_new(
     assert counts["threaded"] == 1
 
 
+def test_a_maildir_is_read_in_delivery_order_though_its_counters_are_unpadded(
+    db: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    new = tmp_path / "Maildir" / "new"
+    new.mkdir(parents=True)
+    (tmp_path / "Maildir" / "cur").mkdir()
+    # Delivered in the same second: M99 first, then M100, which sorts before it as text.
+    (new / "1700000000.M99P7.host").write_bytes(mail(message_id="<one@example.com>"))
+    reply = mail(message_id="<two@example.com>", in_reply_to="<one@example.com>")
+    (new / "1700000000.M100P7.host").write_bytes(reply)
+
+    code, counts = run_import(capsys, str(tmp_path / "Maildir"))
+
+    assert code == 0
+    assert (counts["conversations_created"], counts["threaded"]) == (1, 1)
+
+
 def test_an_mbox_is_split_into_its_messages(
     db: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
