@@ -47,11 +47,13 @@ from frontdesk.accounts.models import (
     Team,
     User,
 )
+from frontdesk.accounts.permissions import require_admin
 from frontdesk.accounts.selectors import forget_team_ids, is_staff_member, team_ids_for
 from frontdesk.core.audit import record_event
 from frontdesk.core.errors import Conflict, InvalidInput, PermissionDenied
 from frontdesk.core.events import Audience, publish
 from frontdesk.core.models import Via
+from frontdesk.core.validation import clean_text
 
 # Tokens read fd_<prefix>_<secret>; the prefix is stored to tell tokens apart.
 _SCHEME = "fd"
@@ -89,24 +91,6 @@ def normalize_languages(values: Sequence[str], *, field: str = "languages") -> l
         if tag and tag not in result:
             result.append(tag)
     return result
-
-
-def _clean_text(value: str, *, field: str, max_length: int, required: bool = False) -> str:
-    text = value.strip()
-    if required and not text:
-        raise InvalidInput(_("This field is required."), field=field)
-    if len(text) > max_length:
-        raise InvalidInput(
-            _("At most %(count)d characters, please.") % {"count": max_length}, field=field
-        )
-    return text
-
-
-def _require_admin(by: User | None, message: str) -> None:
-    if by is None:
-        return
-    if not (by.is_active and by.is_admin):
-        raise PermissionDenied(message)
 
 
 def _require_staff_user(user: User, *, field: str) -> None:
@@ -157,12 +141,12 @@ def create_user(
     """Add a person. Without a password the account cannot sign in until one is set;
     `active=False` makes a login that waits for something else (the portal's sign-up
     waits for the address to be verified)."""
-    _require_admin(by, _("Only admins may add users."))
+    require_admin(by, _("Only admins may add users."))
     normalized = _normalize_user_email(email)
     if role not in Role.values:
         raise InvalidInput(_("Unknown role: %(role)s.") % {"role": role}, field="role")
-    first = _clean_text(first_name, field="first_name", max_length=150)
-    last = _clean_text(last_name, field="last_name", max_length=150)
+    first = clean_text(first_name, field="first_name", max_length=150)
+    last = clean_text(last_name, field="last_name", max_length=150)
     langs = normalize_languages(languages)
     team_list = list({team.pk: team for team in teams}.values())
     if role == Role.CUSTOMER and (team_list or sees_all_teams):
@@ -229,8 +213,8 @@ def create_team(
     via: str = Via.SYSTEM,
 ) -> Team:
     """Add a department. The lead becomes a member, so they see the team's work."""
-    _require_admin(by, _("Only admins may add teams."))
-    clean_name = _clean_text(name, field="name", max_length=100, required=True)
+    require_admin(by, _("Only admins may add teams."))
+    clean_name = clean_text(name, field="name", max_length=100, required=True)
     clean_email = _normalize_team_email(email)
     if lead is not None:
         _require_staff_user(lead, field="lead")
@@ -272,7 +256,7 @@ def create_team(
 def add_team_member(
     team: Team, *, by: User | None, user: User, via: str = Via.SYSTEM
 ) -> Membership:
-    _require_admin(by, _("Only admins may change who is in a team."))
+    require_admin(by, _("Only admins may change who is in a team."))
     _require_staff_user(user, field="user")
     already = _("%(user)s is already in %(team)s.") % {"user": user.email, "team": team.name}
     with transaction.atomic():
@@ -297,7 +281,7 @@ def add_team_member(
 
 def remove_team_member(team: Team, *, by: User | None, user: User, via: str = Via.SYSTEM) -> None:
     """Take `user` out of `team`; a lead stays lead until someone else is named."""
-    _require_admin(by, _("Only admins may change who is in a team."))
+    require_admin(by, _("Only admins may change who is in a team."))
     with transaction.atomic():
         deleted, _rows = Membership.objects.filter(team_id=team.pk, user_id=user.pk).delete()
         forget_team_ids(user)
@@ -390,7 +374,7 @@ def create_api_token(
     if by is not None and by.is_customer:
         raise PermissionDenied(_("Customers cannot create API tokens."))
     _require_staff_user(user, field="user")
-    clean_name = _clean_text(name, field="name", max_length=100)
+    clean_name = clean_text(name, field="name", max_length=100)
     expires_at = None
     if expires_days is not None:
         if (
@@ -566,7 +550,7 @@ def update_user(
     Staff stay staff and customers stay customers: a customer's account belongs
     to a customer record, so turning one into the other is refused.
     """
-    _require_admin(by, _("Only admins may change users."))
+    require_admin(by, _("Only admins may change users."))
     values: dict[str, object] = {
         "first_name": _optional_text(first_name, field="first_name"),
         "last_name": _optional_text(last_name, field="last_name"),
@@ -614,7 +598,7 @@ def update_user(
 
 
 def _optional_text(value: str | None, *, field: str) -> str | None:
-    return None if value is None else _clean_text(value, field=field, max_length=150)
+    return None if value is None else clean_text(value, field=field, max_length=150)
 
 
 def _check_role_change(locked: User, role: str | None, *, has_teams: bool) -> None:
@@ -641,7 +625,7 @@ def _apply(obj: models.Model, values: dict[str, object]) -> dict[str, object]:
 def set_user_active(user: User, *, by: User | None, active: bool, via: str = Via.SYSTEM) -> User:
     """Deactivate (never delete: their conversations and audit trail keep their name) or
     reactivate a person. A deactivated user cannot sign in or use API tokens."""
-    _require_admin(by, _("Only admins may deactivate users."))
+    require_admin(by, _("Only admins may deactivate users."))
     if not active and by is not None and by.pk == user.pk:
         raise Conflict(_("You cannot deactivate yourself."), field="active")
     with transaction.atomic():
@@ -679,7 +663,7 @@ def set_password_hash(
 ) -> User:
     """Give `user` a password already hashed elsewhere (the portal hashes it at sign-up
     and keeps it on the verification token until the address is proven)."""
-    _require_admin(by, _("Only admins may change users."))
+    require_admin(by, _("Only admins may change users."))
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
         locked.password = password_hash
@@ -715,7 +699,7 @@ def update_preferences(
     clean_signature = (
         None
         if signature is None
-        else _clean_text(signature, field="signature", max_length=MAX_SIGNATURE)
+        else clean_text(signature, field="signature", max_length=MAX_SIGNATURE)
     )
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
@@ -778,9 +762,9 @@ def update_team(
     The lead is always a member: naming one adds them, and a members list that
     leaves the lead out keeps them in.
     """
-    _require_admin(by, _("Only admins may change teams."))
+    require_admin(by, _("Only admins may change teams."))
     clean_name = (
-        None if name is None else _clean_text(name, field="name", max_length=100, required=True)
+        None if name is None else clean_text(name, field="name", max_length=100, required=True)
     )
     clean_email = None if email is None else _normalize_team_email(email)
     if lead is not None:

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from frontdesk.accounts.models import Team, User
+from frontdesk.accounts.permissions import require_admin
 from frontdesk.accounts.selectors import team_ids_for
 from frontdesk.conversations import events, validation
 from frontdesk.conversations.models import (
@@ -781,7 +782,7 @@ def create_field_definition(
     position: int = 0,
     via: str = Via.SYSTEM,
 ) -> CustomFieldDefinition:
-    _require_admin(by)
+    require_admin(by, _("Only admins may change field definitions."))
     if not validation.FIELD_KEY.match(key):
         raise InvalidInput(
             _("Use lower-case letters, digits and underscores, starting with a letter."),
@@ -827,7 +828,7 @@ def update_field_definition(
     **changes: Any,
 ) -> CustomFieldDefinition:
     """Change a definition; its key and kind are fixed so stored values stay meaningful."""
-    _require_admin(by)
+    require_admin(by, _("Only admins may change field definitions."))
     unknown = set(changes) - _DEFINITION_CHANGES
     if unknown:
         raise InvalidInput(_("This cannot be changed."), field=sorted(unknown)[0])
@@ -914,11 +915,6 @@ def _check_may_take_over(by: User | None, conv: Conversation, *, field: str) -> 
         raise PermissionDenied(
             _("Only a supervisor can take a conversation away from its assignee."), field=field
         )
-
-
-def _require_admin(by: User | None) -> None:
-    if by is not None and not by.is_admin:
-        raise PermissionDenied(_("Only admins may change field definitions."))
 
 
 def _check_not_merged(conv: Conversation) -> None:

@@ -36,6 +36,7 @@ from frontdesk.core.errors import (
 )
 from frontdesk.core.events import Audience, publish
 from frontdesk.core.models import Via
+from frontdesk.core.validation import clean_text
 from frontdesk.customers.events import (
     CompanyCreated,
     CompanyDeleted,
@@ -124,26 +125,13 @@ def _authorize_company(by: User | None, company: Company | None, message: str) -
         raise PermissionDenied(message)
 
 
-def _text(value: Any, *, field: str, max_length: int | None = None, required: bool = False) -> str:
-    if not isinstance(value, str):
-        raise InvalidInput(_("Give this as text."), field=field)
-    text = value.strip()
-    if required and not text:
-        raise InvalidInput(_("This field is required."), field=field)
-    if max_length is not None and len(text) > max_length:
-        raise InvalidInput(
-            _("At most %(count)d characters, please.") % {"count": max_length}, field=field
-        )
-    return text
-
-
 @cache
 def _time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
 def _time_zone(value: Any) -> str:
-    zone = _text(value, field="time_zone", max_length=64)
+    zone = clean_text(value, field="time_zone", max_length=64)
     if zone and zone not in _time_zones():
         raise InvalidInput(
             _("%(value)s is not a time zone such as Europe/Prague.") % {"value": zone},
@@ -153,7 +141,7 @@ def _time_zone(value: Any) -> str:
 
 
 def _language(value: Any) -> str:
-    tag = normalize_language(_text(value, field="language"), field="language")
+    tag = normalize_language(clean_text(value, field="language"), field="language")
     if len(tag) > 10:
         raise InvalidInput(
             _("%(value)s is not a language code such as en or pt-br.") % {"value": value},
@@ -187,12 +175,12 @@ def _list_of_text(values: Any, *, field: str) -> list[str]:
 
 
 _CUSTOMER_VALIDATORS: dict[str, Callable[[Any], Any]] = {
-    "name": lambda value: _text(value, field="name", max_length=200),
+    "name": lambda value: clean_text(value, field="name", max_length=200),
     "company": _company,
     "language": _language,
     "time_zone": _time_zone,
-    "notes": lambda value: _text(value, field="notes"),
-    "external_id": lambda value: _text(value, field="external_id", max_length=200),
+    "notes": lambda value: clean_text(value, field="notes"),
+    "external_id": lambda value: clean_text(value, field="external_id", max_length=200),
 }
 
 
@@ -203,7 +191,7 @@ def _identity_pairs(kind: str, values: Any) -> list[tuple[str, str]]:
     pairs: dict[str, str] = {}
     for value in _list_of_text(values, field=field):
         normalized = normalize(value, field=field)
-        pairs.setdefault(normalized, _text(value, field=field, max_length=254))
+        pairs.setdefault(normalized, clean_text(value, field=field, max_length=254))
     return [(written, normalized) for normalized, written in pairs.items()]
 
 
@@ -614,9 +602,9 @@ def create_company(
 ) -> Company:
     """Add a company; senders from its domains are attached to it when they first write."""
     _authorize_company(by, None, _("Only supervisors and admins add companies."))
-    clean_name = _text(name, field="name", max_length=200, required=True)
+    clean_name = clean_text(name, field="name", max_length=200, required=True)
     domain_list = _domain_list(domains)
-    clean_notes = _text(notes, field="notes")
+    clean_notes = clean_text(notes, field="notes")
     see_all = _bool(members_see_all, field="members_see_all")
     with transaction.atomic():
         company = Company.objects.create(
@@ -644,9 +632,9 @@ def update_company(
             raise InvalidInput(_("Companies have no field %(key)s.") % {"key": key}, field=key)
     scalar: dict[str, Any] = {}
     if "name" in changes:
-        scalar["name"] = _text(changes["name"], field="name", max_length=200, required=True)
+        scalar["name"] = clean_text(changes["name"], field="name", max_length=200, required=True)
     if "notes" in changes:
-        scalar["notes"] = _text(changes["notes"], field="notes")
+        scalar["notes"] = clean_text(changes["notes"], field="notes")
     if "members_see_all" in changes:
         scalar["members_see_all"] = _bool(changes["members_see_all"], field="members_see_all")
     domain_list = _domain_list(changes["domains"]) if "domains" in changes else None

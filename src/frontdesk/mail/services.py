@@ -20,10 +20,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from frontdesk.accounts.models import Team, User
+from frontdesk.accounts.permissions import require_admin
 from frontdesk.core.audit import record_event
-from frontdesk.core.errors import InvalidInput, PermissionDenied
+from frontdesk.core.errors import InvalidInput
 from frontdesk.core.events import Audience, publish
 from frontdesk.core.models import Via
+from frontdesk.core.validation import clean_text
 from frontdesk.mail import connection
 from frontdesk.mail.crypto import encrypt
 from frontdesk.mail.events import (
@@ -66,24 +68,6 @@ class MailboxCheck:
 # --- validation -----------------------------------------------------------------------------
 
 
-def _require_admin(by: User | None, message: str) -> None:
-    if by is None:
-        return
-    if not (by.is_active and by.is_admin):
-        raise PermissionDenied(message)
-
-
-def _text(value: str, *, field: str, max_length: int, required: bool = False) -> str:
-    text = value.strip()
-    if required and not text:
-        raise InvalidInput(_("This field is required."), field=field)
-    if len(text) > max_length:
-        raise InvalidInput(
-            _("At most %(count)d characters, please.") % {"count": max_length}, field=field
-        )
-    return text
-
-
 def _email(value: str) -> str:
     email = value.strip().lower()
     try:
@@ -98,7 +82,7 @@ def _email(value: str) -> str:
 
 
 def _host(value: str, *, field: str) -> str:
-    host = _text(value, field=field, max_length=255)
+    host = clean_text(value, field=field, max_length=255)
     if host and not _HOST_RE.fullmatch(host):
         raise InvalidInput(
             _("%(value)s is not a host name such as imap.example.com.") % {"value": value},
@@ -122,21 +106,21 @@ def _security(value: str, *, field: str) -> str:
 def _clean(values: dict[str, Any]) -> dict[str, Any]:
     """Normalise each given (non-None) value on its own."""
     cleaners: dict[str, Any] = {
-        "name": lambda v: _text(v, field="name", max_length=100, required=True),
+        "name": lambda v: clean_text(v, field="name", max_length=100, required=True),
         "email": _email,
-        "display_name": lambda v: _text(v, field="display_name", max_length=100),
-        "signature": lambda v: _text(v, field="signature", max_length=MAX_SIGNATURE),
+        "display_name": lambda v: clean_text(v, field="display_name", max_length=100),
+        "signature": lambda v: clean_text(v, field="signature", max_length=MAX_SIGNATURE),
         "auto_acknowledge": bool,
         "verify_certificates": bool,
         "imap_host": lambda v: _host(v, field="imap_host"),
         "imap_port": lambda v: _port(v, field="imap_port"),
         "imap_security": lambda v: _security(v, field="imap_security"),
-        "imap_username": lambda v: _text(v, field="imap_username", max_length=255),
-        "imap_folder": lambda v: _text(v, field="imap_folder", max_length=255),
+        "imap_username": lambda v: clean_text(v, field="imap_username", max_length=255),
+        "imap_folder": lambda v: clean_text(v, field="imap_folder", max_length=255),
         "smtp_host": lambda v: _host(v, field="smtp_host"),
         "smtp_port": lambda v: _port(v, field="smtp_port"),
         "smtp_security": lambda v: _security(v, field="smtp_security"),
-        "smtp_username": lambda v: _text(v, field="smtp_username", max_length=255),
+        "smtp_username": lambda v: clean_text(v, field="smtp_username", max_length=255),
     }
     clean: dict[str, Any] = {}
     for name, value in values.items():
@@ -261,7 +245,7 @@ def create_mailbox(
     via: str = Via.SYSTEM,
 ) -> Mailbox:
     """Add a mailbox. IMAP and SMTP are each optional, but each one given is complete."""
-    _require_admin(by, _("Only admins may add mailboxes."))
+    require_admin(by, _("Only admins may add mailboxes."))
     values = _clean(
         {
             "name": name,
@@ -351,7 +335,7 @@ def update_mailbox(
     via: str = Via.SYSTEM,
 ) -> Mailbox:
     """Change settings; None keeps a value, and an empty password keeps the stored one."""
-    _require_admin(by, _("Only admins may change mailboxes."))
+    require_admin(by, _("Only admins may change mailboxes."))
     values = _clean(
         {
             "name": name,
@@ -432,7 +416,7 @@ def set_mailbox_active(
     mailbox: Mailbox, *, by: User | None, active: bool, via: str = Via.SYSTEM
 ) -> Mailbox:
     """Deactivate (stop reading and sending; history stays) or reactivate a mailbox."""
-    _require_admin(by, _("Only admins may deactivate mailboxes."))
+    require_admin(by, _("Only admins may deactivate mailboxes."))
     with transaction.atomic():
         locked = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
         if locked.active == active:
@@ -470,7 +454,7 @@ def check_mailbox_connection(
     The network talk happens before the transaction opens: no row stays locked
     while a server takes its time to answer.
     """
-    _require_admin(by, _("Only admins may test mailboxes."))
+    require_admin(by, _("Only admins may test mailboxes."))
     result = MailboxCheck(
         imap=connection.check_imap(mailbox, timeout=timeout),
         smtp=connection.check_smtp(mailbox, timeout=timeout),
