@@ -243,6 +243,8 @@ PUBLIC_KINDS = frozenset({MessageKind.CUSTOMER, MessageKind.REPLY})
 class DeliveryStatus(models.TextChoices):
     NONE = "", _("Not sent")
     QUEUED = "queued", _("Queued")
+    # Claimed by one worker for one attempt; a claim older than the send timeout is stale.
+    SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
 
@@ -268,6 +270,8 @@ class Message(models.Model):
         max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.NONE, blank=True
     )
     delivery_error = models.TextField(blank=True)
+    # When delivery_status last changed: finds replies stuck in queued or sending.
+    delivery_updated_at = models.DateTimeField(null=True, blank=True)
     moved_from = models.ForeignKey(
         Conversation,
         null=True,
@@ -309,6 +313,8 @@ class Attachment(models.Model):
     sha256 = models.CharField(max_length=64, db_index=True)
     content_type = models.CharField(max_length=127)
     inline = models.BooleanField(default=False)
+    # The Content-ID of an email part (without <>), which "cid:" URLs in the message's HTML name.
+    content_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

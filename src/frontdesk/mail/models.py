@@ -70,6 +70,10 @@ class Mailbox(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     last_checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
+    # The worker process that holds this mailbox's IMAP IDLE connection, until when;
+    # another worker takes the mailbox over only after the lease ran out.
+    idle_owner = models.CharField(max_length=100, blank=True, editable=False)
+    idle_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name", "id"]
@@ -172,6 +176,11 @@ class Quarantine(models.Model):
     source = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # "imported" (a retry took it in) or "discarded" (an admin decided it is not wanted).
+    resolution = models.CharField(max_length=20, blank=True)
+    resolved_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     retries = models.PositiveIntegerField(default=0)
 
     class Meta:
