@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from frontdesk.accounts.models import Team
 from frontdesk.conversations import services
 from frontdesk.conversations.models import Conversation, Message, Status
-from frontdesk.conversations.services import EmailIds, Upload
+from frontdesk.conversations.services import EmailIds, StoredUpload, Upload
 from frontdesk.core.errors import Conflict
 from frontdesk.core.models import Via
 from frontdesk.customers.models import Customer
@@ -44,7 +44,8 @@ class IncomingMessage:
     subject: str
     text: str
     html: str = ""  # sanitised by the services again; channels may pass it raw
-    attachments: Sequence[Upload] = ()
+    # Stored beforehand (services.store_uploads) when the caller holds a transaction.
+    attachments: Sequence[Upload | StoredUpload] = ()
     team: Team | None = None  # for a new conversation
     language: str = ""
     email: EmailIds | None = None

@@ -35,6 +35,26 @@ class Upload:
 
     filename: str
     content: bytes
+    # An email part's Content-ID (without <>), which "cid:" URLs in the message's HTML name.
+    content_id: str = ""
+    inline: bool = False
+
+
+@dataclass(frozen=True)
+class StoredUpload:
+    """An upload already checked and written to storage (`services.store_uploads`).
+
+    Services take these as they take uploads; a caller that holds a transaction of its
+    own stores its uploads first, so no file is written while its row locks are held.
+    """
+
+    filename: str
+    name: str  # the storage name, content-addressed
+    size: int
+    sha256: str
+    content_type: str
+    content_id: str = ""
+    inline: bool = False
 
 
 def check_choice(value: object, allowed: Sequence[object], field: str) -> None:
@@ -58,7 +78,9 @@ def clean_subject(subject: str) -> str:
     return subject
 
 
-def clean_body(text: str, html: str, attachments: Sequence[Upload]) -> tuple[str, str]:
+def clean_body(
+    text: str, html: str, attachments: Sequence[Upload | StoredUpload]
+) -> tuple[str, str]:
     clean_html = sanitize_html(html) if html else ""
     text = text.strip()
     if not text and clean_html:
@@ -66,7 +88,8 @@ def clean_body(text: str, html: str, attachments: Sequence[Upload]) -> tuple[str
     if not text and not attachments:
         raise InvalidInput(_("The message is empty."), field="text")
     for upload in attachments:
-        check_upload(upload)
+        if isinstance(upload, Upload):
+            check_upload(upload)
     return text, clean_html
 
 
