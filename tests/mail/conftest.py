@@ -17,6 +17,8 @@ the password).
 aiosmtpd runs two controllers: `plain` (AUTH over plain text allowed, STARTTLS
 offered) and `ssl` (implicit TLS); both take the SMTP_USER / SMTP_PASSWORD
 login and keep every message they receive in `smtp_server.messages`.
+`smtp.refuse(address, reply)` makes them answer RCPT TO for that address with
+`reply` (a 550 by default) until the next test.
 """
 
 from __future__ import annotations
@@ -362,9 +364,28 @@ class ReceivedMail:
         return message_from_bytes(self.data)
 
 
+@dataclass
+class Refusal:
+    reply: str  # the whole SMTP answer, e.g. "550 5.1.1 User unknown"
+    times: int | None  # refusals left; None: every time
+
+
 class _Recorder:
     def __init__(self) -> None:
         self.messages: list[ReceivedMail] = []
+        self.refused: dict[str, Refusal] = {}
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        refusal = self.refused.get(address.lower())
+        if refusal is not None and refusal.times != 0:
+            if refusal.times is not None:
+                refusal.times -= 1
+            return refusal.reply
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(options)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
         login = (
@@ -409,6 +430,16 @@ class SmtpServer:
     def messages(self) -> list[ReceivedMail]:
         return self.recorder.messages
 
+    def refuse(
+        self,
+        address: str,
+        reply: str = "550 5.1.1 Recipient address rejected: User unknown",
+        *,
+        times: int | None = None,
+    ) -> None:
+        """Answer RCPT TO `address` with `reply` (`times` times, else always), for this test."""
+        self.recorder.refused[address.lower()] = Refusal(reply, times)
+
 
 @pytest.fixture(scope="session", name="smtp_server")
 def smtp_server_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpServer]:
@@ -445,6 +476,7 @@ def smtp_server_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sm
 
 @pytest.fixture(name="smtp")
 def smtp_fixture(smtp_server: SmtpServer) -> SmtpServer:
-    """The session's SMTP server with an empty list of received messages."""
+    """The session's SMTP server with an empty list of received messages, refusing nobody."""
     smtp_server.messages.clear()
+    smtp_server.recorder.refused.clear()
     return smtp_server

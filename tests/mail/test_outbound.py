@@ -179,8 +179,9 @@ def test_a_reply_is_queued_under_its_message_id_before_it_is_sent(
             action="message.delivery_changed",
         ).order_by("id")
     ]
-    assert changes == [("", "queued"), ("queued", "sent")]
+    assert changes == [("", "queued"), ("queued", "sending"), ("sending", "sent")]
     assert message.email_message_id
+    assert message.delivery_updated_at is not None
 
 
 @pytest.mark.django_db
@@ -301,6 +302,146 @@ def test_the_thread_shows_the_delivery_status_and_the_reason(
     assert "Not delivered" in page
     assert "refused the connection" in page
     assert message.text.splitlines()[0] in page
+
+
+def delivery_changes(conversation: Conversation) -> list[tuple[str, str]]:
+    return [
+        (event.data["previous_status"], event.data["status"])
+        for event in Event.objects.filter(
+            object_type="conversation",
+            object_id=conversation.pk,
+            action="message.delivery_changed",
+        ).order_by("id")
+    ]
+
+
+@pytest.mark.django_db
+def test_a_recipient_the_server_refuses_with_550_fails_the_reply_at_once_with_its_reason(
+    client: Client, people: Personas, mailbox: Mailbox, smtp: SmtpServer, on_commit: OnCommit
+) -> None:
+    conversation = email_conversation(mailbox)
+    smtp.refuse("jane@example.com", "550 5.1.1 <jane@example.com>: User unknown in this domain")
+
+    message = reply(conversation, people, on_commit)
+
+    assert smtp.messages == []
+    assert message.delivery_status == DeliveryStatus.FAILED
+    assert message.delivery_error == "550 5.1.1 <jane@example.com>: User unknown in this domain"
+    assert message.text == "It left our warehouse on Monday.\nTracking: <AB123>"
+    # No sending → queued in between: a 5xx is not retried.
+    assert delivery_changes(conversation) == [
+        ("", "queued"), ("queued", "sending"), ("sending", "failed"),
+    ]  # fmt: skip
+    client.force_login(people.agent)
+    page = client.get(
+        reverse("conversations:conversation_thread", args=[conversation.number])
+    ).content.decode()
+    assert "Not delivered" in page
+    assert "User unknown in this domain" in page
+
+
+@pytest.mark.django_db
+def test_a_recipient_refused_with_451_is_retried_then_the_reply_is_sent_once(
+    people: Personas,
+    mailbox: Mailbox,
+    smtp: SmtpServer,
+    on_commit: OnCommit,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    conversation = email_conversation(mailbox)
+    smtp.refuse("jane@example.com", "451 4.7.1 Greylisted, try again later", times=1)
+
+    with caplog.at_level(logging.WARNING, logger="frontdesk.mail.outbound"):
+        message = reply(conversation, people, on_commit)
+
+    [received] = smtp.messages
+    assert received.rcpt_tos == ["jane@example.com"]
+    assert len([r for r in caplog.records if "will retry" in r.getMessage()]) == 1
+    assert message.delivery_status == DeliveryStatus.SENT
+    assert message.delivery_error == ""
+    assert delivery_changes(conversation) == [
+        ("", "queued"), ("queued", "sending"), ("sending", "queued"),
+        ("queued", "sending"), ("sending", "sent"),
+    ]  # fmt: skip
+    retry = Event.objects.get(
+        object_type="conversation", object_id=conversation.pk, data__previous_status="sending",
+        data__status="queued",
+    )  # fmt: skip
+    assert retry.data["reason"] == "451 4.7.1 Greylisted, try again later"
+
+
+# --- the mailbox's signature -----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_mailbox_signature_ends_every_reply_it_sends_but_is_not_stored_with_it(
+    people: Personas, smtp: SmtpServer, on_commit: OnCommit
+) -> None:
+    mailbox = smtp_mailbox(people, smtp, signature="Anna & the <Support> team\nFrontdesk s.r.o.\n")
+    conversation = email_conversation(mailbox)
+
+    message = reply(conversation, people, on_commit)
+
+    sent = parsed(smtp.messages[0])
+    text = sent.get_body(preferencelist=("plain",)).get_content()
+    html = sent.get_body(preferencelist=("html",)).get_content()
+    assert text == (
+        "It left our warehouse on Monday.\nTracking: <AB123>\n\n"
+        "-- \nAnna & the <Support> team\nFrontdesk s.r.o.\n"
+    )
+    assert html.index("Tracking: &lt;AB123&gt;") < html.index("-- <br>")
+    assert "Anna &amp; the &lt;Support&gt; team<br>\nFrontdesk s.r.o.</div>" in html
+    assert "<Support>" not in html
+    assert message.text == "It left our warehouse on Monday.\nTracking: <AB123>"
+    assert "Frontdesk s.r.o." not in message.html
+
+
+@pytest.mark.django_db
+def test_the_signature_follows_the_html_of_a_reply(
+    people: Personas, smtp: SmtpServer, on_commit: OnCommit
+) -> None:
+    mailbox = smtp_mailbox(people, smtp, signature="Support team")
+    conversation = email_conversation(mailbox)
+
+    reply(
+        conversation, people, on_commit, text="Done.", html="<p>Done, <strong>today</strong>.</p>"
+    )
+
+    html = parsed(smtp.messages[0]).get_body(preferencelist=("html",)).get_content()
+    assert html.index("<strong>today</strong>") < html.index('<div class="signature">-- <br>')
+    assert "Support team</div>" in html
+
+
+@pytest.mark.django_db
+def test_a_note_is_never_mailed_with_or_without_the_signature(
+    people: Personas, smtp: SmtpServer, on_commit: OnCommit
+) -> None:
+    mailbox = smtp_mailbox(people, smtp, signature="Support team")
+    conversation = email_conversation(mailbox)
+
+    with on_commit():
+        note = services.add_note(
+            conversation, by=people.agent, text="Customer is a VIP.", via=Via.WEB
+        )
+
+    note.refresh_from_db()
+    assert smtp.messages == []
+    assert note.text == "Customer is a VIP."
+    assert note.delivery_status == DeliveryStatus.NONE
+
+
+@pytest.mark.django_db
+def test_the_acknowledgement_is_signed_with_the_mailbox_signature(
+    people: Personas, smtp: SmtpServer, on_commit: OnCommit
+) -> None:
+    mailbox = smtp_mailbox(people, smtp, signature="The Support team", auto_acknowledge=True)
+
+    with on_commit():
+        email_conversation(mailbox)
+
+    [acknowledgement] = smtp.messages
+    body = parsed(acknowledgement).get_content()
+    assert "\n-- \nThe Support team\n" in body
 
 
 # --- both ends: answers and bounces find the reply -------------------------------------------

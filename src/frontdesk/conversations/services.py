@@ -51,7 +51,7 @@ from frontdesk.conversations.permissions import (
     sees_everything,
 )
 from frontdesk.conversations.selectors import SORTS
-from frontdesk.conversations.validation import Upload
+from frontdesk.conversations.validation import StoredUpload, Upload
 from frontdesk.core.audit import record_event
 from frontdesk.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from frontdesk.core.events import Audience, publish
@@ -62,6 +62,8 @@ from frontdesk.customers.services import merge_customer_rows
 
 __all__ = [
     "Upload",  # re-exported: every door builds uploads for these services
+    "StoredUpload",
+    "store_uploads",
     "create_conversation",
     "add_customer_message",
     "add_reply",
@@ -80,6 +82,7 @@ __all__ = [
     "update_field_definition",
     "add_system_message",
     "set_delivery_status",
+    "claim_delivery",
 ]
 
 NUMBER_COUNTER = "conversation_number"
@@ -92,6 +95,43 @@ class EmailIds:
     message_id: str = ""
     in_reply_to: str = ""
     references: tuple[str, ...] = ()
+
+
+# --- files ------------------------------------------------------------------
+
+
+def store_uploads(uploads: Sequence[Upload | StoredUpload]) -> list[StoredUpload]:
+    """Check the uploads and write them to storage; what is stored already passes through.
+
+    The services call this before their transaction opens. A caller that opens
+    a transaction around a service (mail intake with its idempotency row, a form
+    that creates the customer too) calls it first, before its own, and hands the
+    result to the service: the slow part, megabytes to disk, must not run while
+    row locks such as the number counter's are held. Storage is content-addressed,
+    so storing early is safe: the same bytes again are not written twice, and a
+    change refused afterwards leaves at most an unreferenced file, never a row.
+    """
+    return [
+        upload if isinstance(upload, StoredUpload) else _store_upload(upload) for upload in uploads
+    ]
+
+
+def _store_upload(upload: Upload) -> StoredUpload:
+    validation.check_upload(upload)
+    content = upload.content
+    digest = hashlib.sha256(content).hexdigest()
+    name = attachment_name(digest)
+    if not default_storage.exists(name):
+        name = default_storage.save(name, ContentFile(content))
+    return StoredUpload(
+        filename=upload.filename.strip().replace("/", "_").replace("\\", "_")[:255],
+        name=name,
+        size=len(content),
+        sha256=digest,
+        content_type=validation.sniff_content_type(content),
+        content_id=upload.content_id.strip()[:255],
+        inline=upload.inline,
+    )
 
 
 # --- creating ---------------------------------------------------------------
@@ -114,7 +154,7 @@ def create_conversation(
     language: str = "",
     via: str = Via.SYSTEM,
     at: datetime | None = None,
-    attachments: Sequence[Upload] = (),
+    attachments: Sequence[Upload | StoredUpload] = (),
     email: EmailIds | None = None,
 ) -> Conversation:
     """Open a conversation with its first message, from the customer or (outbound) an agent."""
@@ -124,7 +164,7 @@ def create_conversation(
     validation.check_choice(priority, Priority.values, "priority")
     validation.check_choice(kind, (MessageKind.CUSTOMER, MessageKind.REPLY), "kind")
     text, html = validation.clean_body(text, html, attachments)
-    files = _store_files(attachments)
+    files = store_uploads(attachments)
     tag_names = validation.clean_tags(tags)
     field_values = dict(fields or {})
 
@@ -199,6 +239,7 @@ def create_conversation(
                 customer_id=customer.pk,
                 team_id=conversation.team_id,
                 assignee_id=conversation.assignee_id,
+                actor_id=by.pk if by is not None else None,
             )
         )
         _publish_message(conversation, message, by=by, via=via)
@@ -217,7 +258,7 @@ def add_customer_message(
     channel: str | None = None,
     via: str = Via.SYSTEM,
     at: datetime | None = None,
-    attachments: Sequence[Upload] = (),
+    attachments: Sequence[Upload | StoredUpload] = (),
     email: EmailIds | None = None,
     author: Customer | None = None,
 ) -> Message:
@@ -230,7 +271,7 @@ def add_customer_message(
     channel = channel or conversation.channel
     validation.check_choice(channel, Channel.values, "channel")
     text, html = validation.clean_body(text, html, attachments)
-    files = _store_files(attachments)
+    files = store_uploads(attachments)
     with transaction.atomic():
         conv = _lock_following_merges(conversation)
         if by is not None and not (can_see(by, conv) and (by.is_customer or can_work(by, conv))):
@@ -287,7 +328,7 @@ def add_reply(
     status: str | None = None,
     via: str = Via.SYSTEM,
     at: datetime | None = None,
-    attachments: Sequence[Upload] = (),
+    attachments: Sequence[Upload | StoredUpload] = (),
 ) -> Message:
     """An agent answers the customer; the first answer sets first_response_at.
 
@@ -296,7 +337,7 @@ def add_reply(
     """
     at = at or timezone.now()
     text, html = validation.clean_body(text, html, attachments)
-    files = _store_files(attachments)
+    files = store_uploads(attachments)
     if status is not None:
         validation.check_choice(status, Status.values, "status")
     with transaction.atomic():
@@ -359,12 +400,12 @@ def add_note(
     html: str = "",
     via: str = Via.SYSTEM,
     at: datetime | None = None,
-    attachments: Sequence[Upload] = (),
+    attachments: Sequence[Upload | StoredUpload] = (),
 ) -> Message:
     """An internal note: staff see it, the customer never does."""
     at = at or timezone.now()
     text, html = validation.clean_body(text, html, attachments)
-    files = _store_files(attachments)
+    files = store_uploads(attachments)
     with transaction.atomic():
         conv = _lock(conversation)
         _require_work(by, conv)
@@ -446,6 +487,7 @@ def set_team(
                 number=conv.number,
                 team_id=team_id,
                 previous_team_id=previous_team,
+                actor_id=by.pk if by is not None else None,
             )
         )
         if previous_assignee != conv.assignee_id:
@@ -923,41 +965,6 @@ def _check_not_merged(conv: Conversation) -> None:
                        % {"number": conv.number})  # fmt: skip
 
 
-@dataclass(frozen=True)
-class _StoredFile:
-    filename: str
-    name: str
-    size: int
-    sha256: str
-    content_type: str
-
-
-def _store_files(uploads: Sequence[Upload]) -> list[_StoredFile]:
-    """Write the uploads to storage before any transaction opens.
-
-    Storage is content-addressed, so writing early is safe: a refused change
-    leaves at most an unreferenced file, and the slow part (megabytes to disk)
-    never runs while row locks, such as the number counter's, are held.
-    """
-    stored = []
-    for upload in uploads:
-        content = upload.content
-        digest = hashlib.sha256(content).hexdigest()
-        name = attachment_name(digest)
-        if not default_storage.exists(name):
-            name = default_storage.save(name, ContentFile(content))
-        stored.append(
-            _StoredFile(
-                filename=upload.filename.strip().replace("/", "_").replace("\\", "_")[:255],
-                name=name,
-                size=len(content),
-                sha256=digest,
-                content_type=validation.sniff_content_type(content),
-            )
-        )
-    return stored
-
-
 def _create_message(
     conv: Conversation,
     *,
@@ -967,7 +974,7 @@ def _create_message(
     text: str,
     html: str,
     at: datetime,
-    files: Sequence[_StoredFile],
+    files: Sequence[StoredUpload],
     email: EmailIds | None = None,
     author: Customer | None = None,
 ) -> Message:
@@ -996,6 +1003,8 @@ def _create_message(
                 size=f.size,
                 sha256=f.sha256,
                 content_type=f.content_type,
+                content_id=f.content_id,
+                inline=f.inline,
                 created_at=at,
             )
             for f in files
@@ -1012,7 +1021,7 @@ def _add_note_locked(
     html: str,
     via: str,
     at: datetime,
-    files: Sequence[_StoredFile],
+    files: Sequence[StoredUpload],
 ) -> Message:
     message = _create_message(
         conv, kind=MessageKind.NOTE, channel=conv.channel, by=by, text=text, html=html, at=at,
@@ -1627,7 +1636,9 @@ def set_delivery_status(
 
     Only the system (the sending task, a bounce) knows this, so there is no `by`.
     The sender also records the Message-ID it sent under, which threads the
-    customer's answer and matches a bounce to this message.
+    customer's answer and matches a bounce to this message. Whatever the status
+    was, it is overwritten; the sending worker moves its claimed reply with
+    `claim_delivery` instead, which changes nothing when someone else moved it first.
     """
     at = at or timezone.now()
     validation.check_choice(status, DeliveryStatus.values, "status")
@@ -1648,22 +1659,92 @@ def set_delivery_status(
         locked.delivery_status = status
         locked.delivery_error = error
         locked.email_message_id = new_id
-        locked.save(update_fields=["delivery_status", "delivery_error", "email_message_id"])
-        conv = Conversation.objects.get(pk=locked.conversation_id)
-        record_event(
-            conv, action="message.delivery_changed", actor=None, via=via, at=at,
-            data={"message_id": locked.pk, "status": status, "previous_status": previous,
-                  "error": error},
+        locked.delivery_updated_at = at
+        locked.save(
+            update_fields=[
+                "delivery_status", "delivery_error", "email_message_id", "delivery_updated_at",
+            ]
         )  # fmt: skip
-        publish(
-            events.MessageDeliveryChanged(
-                via=via,
-                audience=_audience(conv, public=False),
-                conversation_id=conv.pk,
-                number=conv.number,
-                message_id=locked.pk,
-                status=status,
-                error=error,
-            )
-        )
+        _delivery_changed(locked, previous=previous, via=via, at=at)
     return locked
+
+
+def claim_delivery(
+    message: Message,
+    *,
+    from_status: str,
+    to_status: str,
+    claimed_at: datetime | None = None,
+    error: str = "",
+    email_message_id: str | None = None,
+    reason: str = "",
+    via: str = Via.SYSTEM,
+    at: datetime | None = None,
+) -> bool:
+    """Move a reply from `from_status` to `to_status` only if it is still in `from_status`.
+
+    One conditional UPDATE, so of callers racing for the same move exactly one
+    gets True and the others change nothing (a row lock would not do: SQLite has
+    none). The sending worker claims queued → sending and only the winner sends.
+    `claimed_at`, when given, also requires delivery_updated_at to be that
+    instant, the time the claim was taken (`at` of the claiming call): a fencing
+    token, so a worker finishes (sending → sent, queued again, failed) only its
+    own claim, and the sweep takes back only the stale claim it saw. A worker
+    that wakes after its claim was taken back cannot undo the newer attempt.
+
+    A claim is audited like any other delivery change (Event row and
+    MessageDeliveryChanged): "sending" is a status agents see, and the trail
+    then shows when each attempt started, which explains a rare second copy
+    after an interrupted send. `reason` (a retry's temporary error, "interrupted")
+    goes into the Event only. On True, `message` is updated in memory too.
+    """
+    at = at or timezone.now()
+    validation.check_choice(from_status, DeliveryStatus.values, "from_status")
+    validation.check_choice(to_status, DeliveryStatus.values, "status")
+    error = error.strip() if to_status == DeliveryStatus.FAILED else ""
+    changes: dict[str, Any] = {
+        "delivery_status": to_status, "delivery_error": error, "delivery_updated_at": at,
+    }  # fmt: skip
+    if email_message_id is not None:
+        changes["email_message_id"] = email_message_id[:998]
+    rows = Message.objects.filter(
+        pk=message.pk, kind=MessageKind.REPLY, delivery_status=from_status
+    )
+    if claimed_at is not None:
+        rows = rows.filter(delivery_updated_at=claimed_at)
+    with transaction.atomic():
+        if rows.update(**changes) != 1:
+            return False
+        for name, value in changes.items():
+            setattr(message, name, value)
+        # The row's own conversation: a merge may have moved it since `message` was read.
+        message.conversation_id = (
+            Message.objects.filter(pk=message.pk).values_list("conversation_id", flat=True).get()
+        )
+        _delivery_changed(message, previous=from_status, reason=reason, via=via, at=at)
+    return True
+
+
+def _delivery_changed(
+    message: Message, *, previous: str, via: str, at: datetime, reason: str = ""
+) -> None:
+    """The Event row and the domain event of a delivery change already written to `message`."""
+    conv = Conversation.objects.get(pk=message.conversation_id)
+    data: dict[str, Any] = {
+        "message_id": message.pk, "status": message.delivery_status,
+        "previous_status": previous, "error": message.delivery_error,
+    }  # fmt: skip
+    if reason:
+        data["reason"] = reason
+    record_event(conv, action="message.delivery_changed", actor=None, via=via, at=at, data=data)
+    publish(
+        events.MessageDeliveryChanged(
+            via=via,
+            audience=_audience(conv, public=False),
+            conversation_id=conv.pk,
+            number=conv.number,
+            message_id=message.pk,
+            status=message.delivery_status,
+            error=message.delivery_error,
+        )
+    )

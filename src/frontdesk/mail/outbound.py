@@ -1,9 +1,16 @@
 """Mail we send to customers through a mailbox's SMTP server: replies and acknowledgements.
 
 A reply is already stored when it is sent; sending only moves its delivery
-status (queued → sent, or failed with the reason), so a failed send never costs
-the text. Its Message-ID is fixed when it is queued, before any attempt, so a
-bounce or the customer's answer finds it even when the send failed later.
+status (queued → sending → sent, back to queued for a retry, or failed with the
+reason), so a failed send never costs the text. Its Message-ID is fixed when it
+is queued, before any attempt, so a bounce or the customer's answer finds it
+even when the send failed later. "sending" is one worker's claim on one
+attempt, taken with a conditional UPDATE so two workers never both send; a
+periodic sweep (`sweep_stuck_replies`) hands back replies whose worker or task
+was lost.
+
+The mailbox's signature is added to the mail, not to the stored reply: it is
+a property of sending, and the thread shows what the agent wrote.
 
 Which mailbox sends: the one the conversation's latest mail came in through,
 so the customer sees the address they wrote to; else the first active mailbox
@@ -22,7 +29,7 @@ import re
 import secrets
 import smtplib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -31,7 +38,7 @@ from typing import Literal
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db.models import Q
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.html import escape
@@ -54,6 +61,17 @@ from frontdesk.mail.models import InboundMessage, InboundOutcome, Mailbox
 logger = logging.getLogger(__name__)
 
 SEND_TIMEOUT = 30.0
+# An attempt is a handful of SMTP steps, each given up after SEND_TIMEOUT without progress;
+# a claim this old belongs to a worker that died. Well above any live attempt (it also covers
+# uploading a mail of the largest size at ~50 kB/s), so a slow one is not sent twice.
+STALE_SENDING = timedelta(minutes=15)
+# Added to the longest retry delay before a queued reply counts as lost (a busy queue).
+QUEUE_MARGIN = timedelta(minutes=15)
+SWEEP_EVERY = timedelta(minutes=5)
+SWEEP_LIMIT = 100
+# The third interrupted attempt fails the reply: whatever kills the worker will do so again.
+MAX_INTERRUPTIONS = 3
+INTERRUPTED = "interrupted"
 # Mail clients keep References short; the nearest ids are the ones that thread.
 MAX_REFERENCES = 20
 ACKNOWLEDGED = "mail.acknowledged"
@@ -233,9 +251,15 @@ def queue_reply(message_id: int) -> bool:
 
 
 def send_reply(message_id: int, *, last_attempt: bool, at: datetime | None = None) -> SendResult:
-    """One attempt at sending a queued reply. "retry" leaves it queued for the caller to retry;
-    the last attempt marks it failed instead. A reply not queued (sent meanwhile, failed by
-    a bounce) is skipped, so running this twice does not send twice."""
+    """One attempt at sending a queued reply, under a claim only one worker can win.
+
+    The worker first moves the reply queued → sending with a conditional UPDATE;
+    a worker that loses (another one claimed it, it was sent meanwhile, a bounce
+    failed it) sends nothing and reports "skipped", so running this twice, even
+    side by side, sends once. After the attempt the claim ends in sent, queued
+    again ("retry", for the caller to schedule) or failed; the last attempt
+    fails instead of retrying.
+    """
     at = at or timezone.now()
     message = (
         Message.objects.select_related("conversation__customer")
@@ -246,36 +270,175 @@ def send_reply(message_id: int, *, last_attempt: bool, at: datetime | None = Non
         return SendResult("skipped")
     conversation = message.conversation
     mailbox = sending_mailbox(conversation)
+    claimed_at = _claim(message, mailbox)
+    if claimed_at is None:
+        return SendResult("skipped")
     try:
         if mailbox is None:
             raise _Permanent(_("No mailbox can send this reply."))
         address = recipient(conversation)
         if not address:
             raise _Permanent(_("The customer has no email address."))
-        if not message.email_message_id:
-            message = conversation_services.set_delivery_status(
-                message,
-                status=DeliveryStatus.QUEUED,
-                email_message_id=new_message_id(conversation.number, mailbox),
-            )
         mail = build_reply(message, conversation=conversation, mailbox=mailbox, to=address, at=at)
         _transmit(mail, mailbox=mailbox, to=address)
     except _Permanent as error:
-        return _failed(message, str(error))
+        return _finish_failed(message, claimed_at, str(error))
     except (_Temporary, OSError) as error:
         if last_attempt:
-            return _failed(message, str(error))
+            return _finish_failed(message, claimed_at, str(error))
         logger.warning("sending reply %s failed, will retry: %s", message_id, error)
-        return SendResult("retry", str(error))
-    conversation_services.set_delivery_status(message, status=DeliveryStatus.SENT)
-    return SendResult("sent")
+        retry = SendResult("retry", str(error))
+        return _finish(message, claimed_at, DeliveryStatus.QUEUED, retry, reason=str(error))
+    return _finish(message, claimed_at, DeliveryStatus.SENT, SendResult("sent"))
 
 
-def _failed(message: Message, error: str) -> SendResult:
+def _claim(message: Message, mailbox: Mailbox | None) -> datetime | None:
+    """Take the queued reply for this attempt; the claim's time, or None when another has it.
+
+    A reply queued before ids were fixed at queueing gets its Message-ID with the claim.
+    """
+    claimed_at = timezone.now()
+    new_id = None
+    if not message.email_message_id and mailbox is not None:
+        new_id = new_message_id(message.conversation.number, mailbox)
+    claimed = conversation_services.claim_delivery(
+        message,
+        from_status=DeliveryStatus.QUEUED,
+        to_status=DeliveryStatus.SENDING,
+        email_message_id=new_id,
+        at=claimed_at,
+    )
+    return claimed_at if claimed else None
+
+
+def _finish(
+    message: Message, claimed_at: datetime, status: str, result: SendResult, *, reason: str = ""
+) -> SendResult:
+    """End this worker's claim with `status`; "skipped" when the claim was taken back."""
+    finished = conversation_services.claim_delivery(
+        message,
+        from_status=DeliveryStatus.SENDING,
+        to_status=status,
+        claimed_at=claimed_at,
+        error=result.error if status == DeliveryStatus.FAILED else "",
+        reason=reason,
+    )
+    if finished:
+        return result
+    # The sweep judged this worker dead and requeued the reply; the newer attempt owns it now.
+    logger.warning("reply %s: claim taken back during the attempt (%s)", message.pk, result.status)
+    return SendResult("skipped", result.error)
+
+
+def _finish_failed(message: Message, claimed_at: datetime, error: str) -> SendResult:
     error = error.strip() or _("Sending failed.")
     logger.warning("sending reply %s failed for good: %s", message.pk, error)
-    conversation_services.set_delivery_status(message, status=DeliveryStatus.FAILED, error=error)
-    return SendResult("failed", error)
+    return _finish(message, claimed_at, DeliveryStatus.FAILED, SendResult("failed", error))
+
+
+# --- replies that got stuck ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Swept:
+    """What one sweep did: replies to enqueue again, and replies it gave up on."""
+
+    requeued: list[int]
+    failed: list[int]
+
+
+def lost_queue_after() -> timedelta:
+    """How long a reply may stay queued before its task counts as lost.
+
+    A retry waits at most FRONTDESK_MAIL_RETRY_DELAY_S * 2**(FRONTDESK_MAIL_SEND_RETRIES-1)
+    seconds in queued (the delay before the last retry); QUEUE_MARGIN on top covers a
+    busy task queue.
+    """
+    retries = max(0, settings.MAIL_SEND_RETRIES)
+    longest = max(0, settings.MAIL_RETRY_DELAY_S) * 2 ** (retries - 1) if retries else 0
+    return timedelta(seconds=longest) + QUEUE_MARGIN
+
+
+def sweep_stuck_replies(*, now: datetime | None = None, limit: int = SWEEP_LIMIT) -> Swept:
+    """Find replies nobody will send any more and hand them back to the sending task.
+
+    Stuck means: in sending for longer than STALE_SENDING (the worker died during
+    its attempt; an alive one ends an attempt within a few SEND_TIMEOUTs), or in
+    queued for longer than `lost_queue_after()` (the task was lost). A stale
+    claim is taken back to queued first, fenced on the claim's time, so a claim
+    taken again meanwhile is left alone. The caller enqueues `requeued`; the
+    atomic claim in `send_reply` makes a duplicate enqueue harmless.
+
+    Honest limit, at-least-once: a worker killed after the SMTP server accepted
+    the mail but before it marked the reply sent leaves it in sending, and the
+    sweep sends it once more. The copy carries the same Message-ID, so mail
+    clients show it once. A reply interrupted MAX_INTERRUPTIONS times (say, an
+    attachment that kills the worker) is failed instead of retried forever.
+    Oldest first, at most `limit` a run.
+    """
+    now = now or timezone.now()
+    stale = Q(delivery_status=DeliveryStatus.SENDING, delivery_updated_at__lt=now - STALE_SENDING)
+    # No time at all: queued before the time was recorded, so certainly not in flight now.
+    lost = Q(delivery_status=DeliveryStatus.QUEUED) & (
+        Q(delivery_updated_at__lt=now - lost_queue_after()) | Q(delivery_updated_at__isnull=True)
+    )
+    stuck = (
+        Message.objects.filter(kind=MessageKind.REPLY)
+        .filter(stale | lost)
+        .order_by(F("delivery_updated_at").asc(nulls_first=True), "id")
+        .only("id", "conversation", "delivery_status", "delivery_updated_at")[: max(0, limit)]
+    )
+    requeued: list[int] = []
+    failed: list[int] = []
+    for message in stuck:
+        if message.delivery_status == DeliveryStatus.QUEUED:
+            requeued.append(message.pk)
+        elif _interruptions(message) + 1 >= MAX_INTERRUPTIONS:
+            if _give_up(message, now=now):
+                failed.append(message.pk)
+        elif _take_back(message, now=now):
+            requeued.append(message.pk)
+    if requeued or failed:
+        logger.warning("stuck replies: requeued %s, failed %s", requeued, failed)
+    return Swept(requeued=requeued, failed=failed)
+
+
+def _interruptions(message: Message) -> int:
+    """How often the sweep already took back this reply's claim."""
+    return Event.objects.filter(
+        object_type="conversation",
+        object_id=message.conversation_id,
+        action="message.delivery_changed",
+        data__message_id=message.pk,
+        data__reason=INTERRUPTED,
+    ).count()
+
+
+def _take_back(message: Message, *, now: datetime) -> bool:
+    return conversation_services.claim_delivery(
+        message,
+        from_status=DeliveryStatus.SENDING,
+        to_status=DeliveryStatus.QUEUED,
+        claimed_at=message.delivery_updated_at,
+        reason=INTERRUPTED,
+        at=now,
+    )
+
+
+def _give_up(message: Message, *, now: datetime) -> bool:
+    error = _(
+        "Sending was interrupted %(count)d times. The customer may have received this "
+        "reply; send it again if not."
+    ) % {"count": MAX_INTERRUPTIONS}
+    return conversation_services.claim_delivery(
+        message,
+        from_status=DeliveryStatus.SENDING,
+        to_status=DeliveryStatus.FAILED,
+        claimed_at=message.delivery_updated_at,
+        error=error,
+        reason=INTERRUPTED,
+        at=now,
+    )
 
 
 def build_reply(
@@ -304,7 +467,11 @@ def build_reply(
             references=parent.email_references.split(),
         )
     text = message.text
-    html = message.html or escape(text).replace("\n", "<br>\n")
+    html = message.html or _text_as_html(text)
+    signature = _signature(mailbox)
+    if signature:
+        text = f"{text.rstrip()}\n\n-- \n{signature}\n"
+        html = f'{html}\n<div class="signature">-- <br>\n{_text_as_html(signature)}</div>'
     mail.set_content(text)
     mail.add_alternative(f"<!DOCTYPE html>\n<html><body>\n{html}\n</body></html>\n", subtype="html")
     for attachment in message.attachments.all():
@@ -317,6 +484,15 @@ def build_reply(
             content, maintype=maintype, subtype=subtype, filename=attachment.filename
         )
     return mail
+
+
+def _signature(mailbox: Mailbox) -> str:
+    """The mailbox's signature as sent: added when mailing, never stored with the reply."""
+    return "\n".join(line.rstrip() for line in mailbox.signature.strip().splitlines())
+
+
+def _text_as_html(text: str) -> str:
+    return escape(text).replace("\n", "<br>\n")
 
 
 # --- acknowledgements ------------------------------------------------------------------------
@@ -368,7 +544,7 @@ def send_acknowledgement(conversation_id: int, *, at: datetime | None = None) ->
                     "name": conversation.customer.name,
                     "number": conversation.number,
                     "subject": conversation.subject,
-                    "signature": mailbox.signature.strip() or mailbox.display_name or mailbox.name,
+                    "signature": _signature(mailbox) or mailbox.display_name or mailbox.name,
                 },
             )
         mail.set_content(body)

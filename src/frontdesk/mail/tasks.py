@@ -37,6 +37,8 @@ def poll_mailboxes() -> dict[str, Any]:
 def send_reply_email(message_id: int, attempt: int = 1) -> str:
     """Send a queued reply; on a failure worth retrying, enqueue the next attempt.
 
+    Safe to run twice, side by side too: only the worker that claims the reply sends it.
+
     Attempt n+1 runs FRONTDESK_MAIL_RETRY_DELAY_S * 2**(n-1) seconds later; after
     FRONTDESK_MAIL_SEND_RETRIES retries the reply is marked failed with the reason.
     A backend that cannot defer (the immediate one) waits here instead.
@@ -52,6 +54,19 @@ def send_reply_email(message_id: int, attempt: int = 1) -> str:
             time.sleep(delay)
             send_reply_email.enqueue(message_id, attempt + 1)
     return result.status
+
+
+@periodic("resend_stuck_replies", every=outbound.SWEEP_EVERY)
+def resend_stuck_replies() -> dict[str, int]:
+    """Enqueue again the replies whose worker died mid-send or whose task was lost.
+
+    Thresholds and the at-least-once limit: `outbound.sweep_stuck_replies`. A
+    reply enqueued twice is still sent once: `send_reply` claims it atomically.
+    """
+    swept = outbound.sweep_stuck_replies()
+    for message_id in swept.requeued:
+        send_reply_email.enqueue(message_id)
+    return {"requeued": len(swept.requeued), "failed": len(swept.failed)}
 
 
 @task()
