@@ -285,7 +285,13 @@ class Message(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [
-            models.Index(fields=["conversation", "created_at", "id"], name="msg_conv_created")
+            models.Index(fields=["conversation", "created_at", "id"], name="msg_conv_created"),
+            # The outbound sweep looks only at replies still on their way.
+            models.Index(
+                fields=["delivery_updated_at"],
+                condition=models.Q(delivery_status__in=["queued", "sending"]),
+                name="msg_delivery_pending",
+            ),
         ]
 
     def __str__(self) -> str:
