@@ -37,6 +37,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
+from frontdesk.accounts.models import User
 from frontdesk.conversations import services as conversation_services
 from frontdesk.conversations.intake import IncomingMessage, deliver
 from frontdesk.conversations.models import (
@@ -68,6 +69,10 @@ _RESULTS: dict[str, Outcome] = {
 }
 MAX_SUBJECT = 500
 MAX_SOURCE = 500
+# Key prefix of a mail kept by its headers only, its body never downloaded (too large).
+UNFETCHED = "u:"
+# Quarantine.resolution of a mail a retry took in (an admin's discard is "discarded").
+RESOLVED_IMPORTED = "imported"
 
 
 @dataclass(frozen=True)
@@ -99,16 +104,26 @@ def ingest_raw(
     return _ingest(arrival, parsed, rate_limit=rate_limit)
 
 
-def retry_quarantined(quarantine: Quarantine, *, at: datetime | None = None) -> IngestResult:
+def retry_quarantined(
+    quarantine: Quarantine, *, by: User | None = None, at: datetime | None = None
+) -> IngestResult:
     """Try a quarantined mail again (after a fix, or once a flood is over).
 
     The rate limit does not apply to a retry: an admin chose to let it in.
-    Taken in, the quarantine row is marked resolved in the same commit;
-    refused again, it keeps its place with the new reason and one more retry.
+    Taken in, the quarantine row is resolved as "imported" by `by` in the same
+    commit; found already taken in (its bytes came in again once they parsed),
+    it is resolved the same way; refused again, it keeps its place with the new
+    reason and one more retry. `mail.services.retry_quarantined_mail` is the
+    door for people: it checks the admin and records who asked.
     """
     quarantine = Quarantine.objects.get(pk=quarantine.pk)
     if quarantine.resolved_at is not None:
         return IngestResult("duplicate", None, "already resolved")
+    if quarantine.key.startswith(UNFETCHED):
+        # Only its headers are here; the mail itself is still at its source.
+        return IngestResult("quarantined", None, quarantine.reason)
+    # The row travels with the arrival to `_resolve`, which writes who resolved it.
+    quarantine.resolved_by = by
     arrival = _Arrival(
         bytes(quarantine.raw),
         quarantine.mailbox,
@@ -120,12 +135,39 @@ def retry_quarantined(quarantine: Quarantine, *, at: datetime | None = None) -> 
         parsed = parse_message(arrival.raw)
     except Unparseable as error:
         return _quarantine(arrival, error.reason)
-    return _ingest(arrival, parsed, rate_limit=False)
+    result = _ingest(arrival, parsed, rate_limit=False)
+    if result.outcome == "duplicate":
+        with transaction.atomic():
+            _resolve(quarantine, arrival.at)
+    return result
 
 
 def raw_key(raw: bytes) -> str:
     """The key of a message that could not be parsed: its bytes, line endings normalised."""
     return "r:" + hashlib.sha256(raw.replace(b"\r\n", b"\n").strip()).hexdigest()
+
+
+def quarantine_unfetched(
+    headers: bytes,
+    *,
+    size: int,
+    reason: str,
+    mailbox: Mailbox | None,
+    source: str,
+    at: datetime | None = None,
+) -> IngestResult:
+    """Keep by its headers a mail the caller did not download (too large), with the reason.
+
+    The mail itself stays at its source (an IMAP folder). The same headers again land
+    on the same row; a retry cannot take such a row in, since its body is not here.
+    """
+    arrival = _Arrival(headers, mailbox, source[:MAX_SOURCE], at or timezone.now(), retrying=None)
+    key = UNFETCHED + raw_key(headers).removeprefix("r:")
+    try:
+        parsed = parse_message(headers)  # for the sender's address and the subject
+    except Unparseable:
+        parsed = None
+    return _quarantine(arrival, reason, parsed, key=key, size=size)
 
 
 def is_automated_message(message: Message) -> bool:
@@ -194,6 +236,8 @@ def _take_in(arrival: _Arrival, parsed: ParsedMessage) -> IngestResult:
     """Store the mail as a new conversation or a message in the one it continues."""
     uploads, too_large = _uploads(parsed)
     text, html = _body(parsed, too_large)
+    # Written now, not under the idempotency row's lock that _record's transaction holds.
+    files = conversation_services.store_uploads(uploads)
     mailbox = arrival.mailbox
 
     def deliver_message(record: InboundMessage) -> None:
@@ -208,7 +252,7 @@ def _take_in(arrival: _Arrival, parsed: ParsedMessage) -> IngestResult:
                 subject=_subject(parsed),
                 text=text,
                 html=html,
-                attachments=uploads,
+                attachments=files,
                 team=mailbox.default_team if mailbox is not None else None,
                 email=EmailIds(
                     message_id=parsed.message_id,
@@ -327,7 +371,12 @@ def _bounce_summary(bounce: Bounce) -> str:
 
 
 def _quarantine(
-    arrival: _Arrival, reason: str, parsed: ParsedMessage | None = None
+    arrival: _Arrival,
+    reason: str,
+    parsed: ParsedMessage | None = None,
+    *,
+    key: str | None = None,
+    size: int | None = None,
 ) -> IngestResult:
     """Keep the mail raw with the reason; a retried one keeps its row, with one more retry."""
     sender, subject = _peek(arrival.raw, parsed)
@@ -338,11 +387,13 @@ def _quarantine(
             row.retries += 1
             row.save(update_fields=["reason", "retries"])
         else:
-            key = parsed.idempotency_key if parsed is not None else raw_key(arrival.raw)
+            if key is None:
+                key = parsed.idempotency_key if parsed is not None else raw_key(arrival.raw)
             try:
                 with transaction.atomic():
                     row = Quarantine.objects.create(
-                        key=key, mailbox=arrival.mailbox, raw=arrival.raw, size=len(arrival.raw),
+                        key=key, mailbox=arrival.mailbox, raw=arrival.raw,
+                        size=len(arrival.raw) if size is None else size,
                         reason=reason, sender=sender, subject=subject, source=arrival.source,
                         created_at=arrival.at,
                     )  # fmt: skip
@@ -357,10 +408,19 @@ def _quarantine(
 
 
 def _resolve(retrying: Quarantine | None, at: datetime) -> None:
+    """Close the quarantine row of a retry that got the mail in: "imported", by its retrier."""
     if retrying is None:
         return
-    Quarantine.objects.filter(pk=retrying.pk).update(resolved_at=at, retries=retrying.retries + 1)
-    record_event(retrying, action="mail.quarantine_resolved", actor=None, via=Via.EMAIL, at=at)
+    Quarantine.objects.filter(pk=retrying.pk).update(
+        resolved_at=at,
+        resolution=RESOLVED_IMPORTED,
+        resolved_by_id=retrying.resolved_by_id,
+        retries=retrying.retries + 1,
+    )
+    record_event(
+        retrying, action="mail.quarantine_resolved", actor=retrying.resolved_by, via=Via.EMAIL,
+        at=at, data={"resolution": RESOLVED_IMPORTED},
+    )  # fmt: skip
 
 
 def _lost_race(key: str, error: IntegrityError) -> IngestResult:
@@ -394,7 +454,14 @@ def _uploads(parsed: ParsedMessage) -> tuple[list[Upload], list[tuple[str, int]]
         if attachment.size > limit:
             too_large.append((name, attachment.size))
         else:
-            uploads.append(Upload(filename=name, content=attachment.content))
+            uploads.append(
+                Upload(
+                    filename=name,
+                    content=attachment.content,
+                    content_id=attachment.content_id,
+                    inline=attachment.inline,
+                )
+            )
     return uploads, too_large
 
 

@@ -10,23 +10,26 @@ audit rows or events; only the names of changed secrets do.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from frontdesk.accounts.models import Team, User
 from frontdesk.accounts.permissions import require_admin
 from frontdesk.core.audit import record_event
-from frontdesk.core.errors import InvalidInput
+from frontdesk.core.errors import Conflict, InvalidInput
 from frontdesk.core.events import Audience, publish
 from frontdesk.core.models import Via
 from frontdesk.core.validation import clean_text
-from frontdesk.mail import connection
+from frontdesk.mail import connection, intake
 from frontdesk.mail.crypto import encrypt
 from frontdesk.mail.events import (
     MailboxActiveChanged,
@@ -34,7 +37,7 @@ from frontdesk.mail.events import (
     MailboxCreated,
     MailboxUpdated,
 )
-from frontdesk.mail.models import ImapAuth, Mailbox, Security
+from frontdesk.mail.models import ImapAuth, Mailbox, Quarantine, Security
 
 MAX_SIGNATURE = 10_000
 MAX_SECRET = 8_192
@@ -524,3 +527,109 @@ def _with_imap_error(stored: str, imap_error: str) -> str:
     smtp_at = 0 if stored.startswith("SMTP ") else stored.find("; SMTP ")
     smtp_part = stored[smtp_at:].removeprefix("; ") if smtp_at >= 0 else ""
     return "; ".join(part for part in (imap_error, smtp_part) if part)
+
+
+# --- quarantined mail -----------------------------------------------------------------------
+
+# Quarantine.resolution of a mail an admin decided is not wanted (a retry's is "imported").
+RESOLVED_DISCARDED = "discarded"
+
+
+def _lock_open_quarantine(quarantine: Quarantine) -> Quarantine:
+    """The row, locked and still open; its raw bytes are left unread until needed."""
+    locked = Quarantine.objects.select_for_update().defer("raw").get(pk=quarantine.pk)
+    if locked.resolved_at is not None:
+        raise Conflict(_("This mail was already dealt with."))
+    return locked
+
+
+def retry_quarantined_mail(
+    quarantine: Quarantine, *, by: User | None, via: str = Via.SYSTEM
+) -> intake.IngestResult:
+    """Run a quarantined mail through the intake again, as an admin.
+
+    Taken in, the row is resolved as "imported" by `by`; refused again, it stays
+    open with the new reason and one more retry, which the result carries. The
+    lock keeps two admins from retrying the same mail at once.
+    """
+    require_admin(by, _("Only admins may retry quarantined mail."))
+    with transaction.atomic():
+        locked = _lock_open_quarantine(quarantine)
+        result = intake.retry_quarantined(locked, by=by)
+        record_event(
+            locked,
+            action="mail.quarantine_retried",
+            actor=by,
+            via=via,
+            data={
+                "outcome": result.outcome,
+                "detail": result.detail,
+                "conversation_number": result.conversation_number,
+            },
+        )
+    return result
+
+
+def discard_quarantined_mail(
+    quarantine: Quarantine, *, by: User | None, via: str = Via.SYSTEM
+) -> Quarantine:
+    """Mark a quarantined mail as not wanted; its raw bytes stay, as every mail's do."""
+    require_admin(by, _("Only admins may discard quarantined mail."))
+    with transaction.atomic():
+        locked = _lock_open_quarantine(quarantine)
+        locked.resolved_at = timezone.now()
+        locked.resolution = RESOLVED_DISCARDED
+        locked.resolved_by = by
+        locked.save(update_fields=["resolved_at", "resolution", "resolved_by"])
+        record_event(
+            locked,
+            action="mail.quarantine_discarded",
+            actor=by,
+            via=via,
+            data={"reason": locked.reason, "sender": locked.sender},
+        )
+    return locked
+
+
+# --- IMAP IDLE leases -----------------------------------------------------------------------
+# Which worker keeps a mailbox's IDLE connection (mail/idle.py) is the workers' own
+# bookkeeping, not a change anyone made to the mailbox: these writes leave `updated_at`
+# alone (it says when an admin last changed the settings) and record no audit row and no
+# event, since a lease renewed every few seconds would bury the mailbox's history.
+
+
+def claim_idle_lease(mailbox_id: int, *, owner: str, lease: timedelta) -> bool:
+    """Take the mailbox's IDLE lease for `owner` if it is free, ran out, or is its own.
+
+    One conditional UPDATE: of the workers racing for a mailbox, exactly one wins.
+    An inactive mailbox, or one without IMAP, is never leased.
+    """
+    now = timezone.now()
+    free = Q(idle_lease_until__isnull=True) | Q(idle_lease_until__lte=now) | Q(idle_owner=owner)
+    claimed = (
+        Mailbox.objects.filter(free, pk=mailbox_id, active=True)
+        .exclude(imap_host="")
+        .update(idle_owner=owner, idle_lease_until=now + lease)
+    )
+    return claimed == 1
+
+
+def renew_idle_leases(mailbox_ids: Collection[int], *, owner: str, lease: timedelta) -> set[int]:
+    """Extend `owner`'s leases on these mailboxes; returns the ones it still holds.
+
+    A lease that ran out and was taken by another worker is not taken back: that
+    mailbox is missing from the answer, and its watcher here should stop.
+    """
+    if not mailbox_ids:
+        return set()
+    held = Mailbox.objects.filter(pk__in=list(mailbox_ids), idle_owner=owner)
+    held.update(idle_lease_until=timezone.now() + lease)
+    return set(held.values_list("pk", flat=True))
+
+
+def release_idle_leases(mailbox_ids: Collection[int], *, owner: str) -> None:
+    """Give up `owner`'s leases at once, so another worker (or the poller) takes over."""
+    if mailbox_ids:
+        Mailbox.objects.filter(pk__in=list(mailbox_ids), idle_owner=owner).update(
+            idle_owner="", idle_lease_until=None
+        )
