@@ -355,6 +355,9 @@ def create_conversation(request: HttpRequest, payload: ConversationCreate) -> Ht
     # One transaction when a customer may be created on the way, so a refused
     # conversation leaves no new customer behind; otherwise the service's own suffices.
     outer = transaction.atomic() if payload.customer_email is not None else nullcontext()
+    with fields_renamed(_CREATE_FIELD_NAMES):
+        # Stored before the outer transaction opens, so no disk writes happen under its locks.
+        files = services.store_uploads(_uploads(payload.message.attachments))
     with fields_renamed(_CREATE_FIELD_NAMES), outer:
         customer = _customer_for_new_conversation(user, payload)
         team = None
@@ -371,7 +374,7 @@ def create_conversation(request: HttpRequest, payload: ConversationCreate) -> Ht
             text=payload.message.text,
             html=payload.message.html,
             kind=payload.message.kind,
-            attachments=_uploads(payload.message.attachments),
+            attachments=files,
             team=team,
             assignee=assignee,
             priority=_PRIORITY_BY_NAME[payload.priority],

@@ -674,6 +674,8 @@ def new_conversation(request: HttpRequest, user: User) -> HttpResponse:
     if errors:
         return _new_refused(request, user, values, errors)
     try:
+        # Files first, outside the transaction below: no disk writes while it holds locks.
+        files = services.store_uploads(_uploads(request))
         # One unit: a customer made here is not left behind if the conversation is refused.
         with transaction.atomic():
             customer = _customer_for(user, values)
@@ -692,7 +694,7 @@ def new_conversation(request: HttpRequest, user: User) -> HttpResponse:
                 assignee=_pick_agent(user, values["assignee"]),
                 priority=priority,
                 via=Via.WEB,
-                attachments=_uploads(request),
+                attachments=files,
             )
     except ServiceError as error:
         return _new_refused(
