@@ -33,6 +33,7 @@ ALLOWED_ATTRIBUTES = {
 }
 URL_SCHEMES = frozenset({"http", "https", "mailto", "tel", "cid"})
 
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 _BLOCK_END = re.compile(r"</(p|div|li|tr|h[1-6]|blockquote|pre)>|<br\s*/?>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]+>")
 _BLANK_LINES = re.compile(r"\n{3,}")
@@ -41,7 +42,15 @@ _BLANK_LINES = re.compile(r"\n{3,}")
 def sanitize_html(value: str) -> str:
     if not value.strip():
         return ""
-    return _clean(value)
+    return _clean(value, attribute_filter=_absolute_urls_only)
+
+
+def _absolute_urls_only(tag: str, attribute: str, url: str) -> str | None:
+    """Drop relative URLs: in HTML from outside they could only point at this site, where an
+    image would be fetched with the reader's session. The allow-list checks the schemes."""
+    if attribute not in ("src", "href"):
+        return url
+    return url if _SCHEME.match(url.strip()) else None
 
 
 def link_cid_images(value: str, urls: Mapping[str, str]) -> tuple[str, set[str]]:
