@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "frontdesk.realtime",
     "frontdesk.mail",
     "frontdesk.notifications",
+    "frontdesk.sla",
 ]
 
 MIDDLEWARE = [
@@ -160,6 +161,11 @@ TASK_RESULT_RETENTION_DAYS: int = env_int("FRONTDESK_TASK_RESULT_RETENTION_DAYS"
 
 # How often the worker reads every active mailbox's IMAP folder for new mail.
 MAIL_POLL_S: int = env_int("FRONTDESK_MAIL_POLL_S", default=60)
+
+# A message larger than this is not downloaded from IMAP: it is quarantined by its headers
+# and left on the server. Parsing takes about 8 times a message's size in memory; the
+# parser itself refuses more than 40 MB, hence the default.
+MAIL_MAX_MESSAGE_BYTES: int = env_int("FRONTDESK_MAIL_MAX_MESSAGE_MB", default=40) * 1024 * 1024
 
 # More mail than this from one sender within the window is quarantined (a loop, a flood).
 MAIL_SENDER_LIMIT: int = env_int("FRONTDESK_MAIL_SENDER_LIMIT", default=20)
