@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
+from django.db import IntegrityError
 from django.test import override_settings
 from django.utils import timezone
 
@@ -33,6 +34,7 @@ from frontdesk.mail.intake import (
 from frontdesk.mail.models import InboundMessage, Mailbox, Quarantine
 from frontdesk.mail.services import create_mailbox
 from tests.conftest import Personas
+from tests.mail.refusals import CHECK_VIOLATION, database_refusing
 
 CORPUS = Path(__file__).with_name("corpus")
 
@@ -401,3 +403,18 @@ def test_mail_taken_in_is_audited_as_coming_by_email(mailbox: Mailbox) -> None:
     conversation = conversation_of(result)
     event = Event.objects.get(action="conversation.created", object_id=conversation.pk)
     assert (event.via, event.actor_id) == ("email", None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_quarantine_refused_by_the_database_is_an_error_not_a_duplicate(
+    mailbox: Mailbox,
+) -> None:
+    """Only the unique key makes a failed quarantine insert a duplicate: any other refusal
+    must reach the caller, which then does not acknowledge the mail (IMAP flag, SMTP 250)."""
+    raw = (CORPUS / "hostile-deep-nesting.eml").read_bytes()
+
+    with database_refusing(Quarantine, errcode=CHECK_VIOLATION), pytest.raises(IntegrityError):
+        ingest_raw(raw, mailbox=mailbox, source="imap uid 7")
+
+    assert Quarantine.objects.count() == 0
+    assert ingest_raw(raw, mailbox=mailbox, source="imap uid 7").outcome == "quarantined"

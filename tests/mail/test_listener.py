@@ -18,18 +18,17 @@ import smtplib
 import socket
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from frontdesk.conversations.models import Conversation
 from frontdesk.mail.listener import IntakeHandler, ListenerController
 from frontdesk.mail.models import InboundMessage, Mailbox, Quarantine
 from frontdesk.mail.services import create_mailbox, set_mailbox_active
 from tests.conftest import Personas
+from tests.mail.refusals import database_refusing_mail
 from tests.mail.test_intake import mail
 from tests.realtime.sessions import shareable_test_database
 
@@ -93,37 +92,6 @@ def deliver(controller: ListenerController, raw: bytes, *recipients: str) -> tup
             code, reply = session.rcpt(recipient)
             assert code == 250, reply
         return session.data(on_the_wire(raw))
-
-
-@contextmanager
-def database_refusing_mail() -> Iterator[None]:
-    """The database refuses every new InboundMessage row until the block ends."""
-    table = InboundMessage._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "CREATE FUNCTION test_refuse_insert() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                "BEGIN RAISE EXCEPTION 'could not extend file: No space left on device' "
-                "USING ERRCODE = 'disk_full'; END $$"
-            )
-            cursor.execute(
-                f"CREATE TRIGGER test_refuse_insert BEFORE INSERT ON {table} "  # noqa: S608 - our table name
-                "FOR EACH ROW EXECUTE FUNCTION test_refuse_insert()"
-            )
-        else:
-            cursor.execute(
-                f"CREATE TRIGGER test_refuse_insert BEFORE INSERT ON {table} "  # noqa: S608 - our table name
-                "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
-            )
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute(f"DROP TRIGGER test_refuse_insert ON {table}")
-                cursor.execute("DROP FUNCTION test_refuse_insert()")
-            else:
-                cursor.execute("DROP TRIGGER test_refuse_insert")
 
 
 def wait_until(condition: Callable[[], bool], *, timeout_s: float = TIMEOUT_S) -> bool:

@@ -398,6 +398,10 @@ def _quarantine(
                         created_at=arrival.at,
                     )  # fmt: skip
             except IntegrityError:
+                # Only the unique key makes this a duplicate; any other refusal must surface,
+                # or the caller would acknowledge mail that was stored nowhere.
+                if not Quarantine.objects.filter(key=key).exists():
+                    raise
                 return IngestResult("duplicate", None, "already in quarantine")
         record_event(
             row, action="mail.quarantined", actor=None, via=Via.EMAIL, at=arrival.at,
