@@ -101,12 +101,37 @@ class PreferencesForm(forms.Form):
         label=gettext_lazy("Email me when a customer replies in my conversations"),
         required=False,
     )
+    notify_on_mention = forms.BooleanField(
+        label=gettext_lazy("Email me when someone mentions me in a note"), required=False
+    )
+    notify_on_new_in_team = forms.BooleanField(
+        label=gettext_lazy("Tell me of new conversations in my teams"),
+        required=False,
+        help_text=gettext_lazy(
+            "Under the bell and by email, for each conversation that arrives in or is "
+            "moved to one of your teams."
+        ),
+    )
     presence = forms.ChoiceField(label=gettext_lazy("Presence"), choices=Presence.choices)
+
+    # Shown together, under what the bell always shows anyway.
+    NOTIFICATION_FIELDS = (
+        "notify_on_assignment",
+        "notify_on_customer_reply",
+        "notify_on_mention",
+        "notify_on_new_in_team",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["language"].choices = _language_choices()  # type: ignore[attr-defined]
         self.fields["time_zone"].widget.choices = _time_zone_choices()
+
+    def general_fields(self) -> list[forms.BoundField]:
+        return [f for f in self.visible_fields() if f.name not in self.NOTIFICATION_FIELDS]
+
+    def notification_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.NOTIFICATION_FIELDS]
 
 
 class TokenForm(forms.Form):

@@ -85,6 +85,14 @@ class User(AbstractUser):
     notify_on_customer_reply = models.BooleanField(
         _("notify me when a customer replies in my conversations"), default=True
     )
+    # Off by default: the inbox already lists new arrivals live, and a bell
+    # ringing for each one drowns the notices meant for one person.
+    notify_on_new_in_team = models.BooleanField(
+        _("notify me of new conversations in my teams"), default=False
+    )
+    notify_on_mention = models.BooleanField(
+        _("email me when someone mentions me in a note"), default=True
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = ["username"]

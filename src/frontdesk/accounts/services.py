@@ -681,6 +681,8 @@ def update_preferences(
     signature: str | None = None,
     notify_on_assignment: bool | None = None,
     notify_on_customer_reply: bool | None = None,
+    notify_on_new_in_team: bool | None = None,
+    notify_on_mention: bool | None = None,
     via: str = Via.SYSTEM,
 ) -> User:
     """A person's own settings; None leaves a value as it is. Admins may change anyone's."""
@@ -711,6 +713,8 @@ def update_preferences(
                 "signature": clean_signature,
                 "notify_on_assignment": notify_on_assignment,
                 "notify_on_customer_reply": notify_on_customer_reply,
+                "notify_on_new_in_team": notify_on_new_in_team,
+                "notify_on_mention": notify_on_mention,
             },
         )
         if not changed:

@@ -31,6 +31,7 @@ from frontdesk.accounts.forms import (
     TokenForm,
     UserForm,
 )
+from frontdesk.accounts.mentions import handle_for as mention_handle_for
 from frontdesk.accounts.models import User
 from frontdesk.core.errors import ServiceError
 from frontdesk.core.forms import apply_service_error, submit
@@ -118,6 +119,8 @@ def settings_view(request: HttpRequest) -> HttpResponseBase:
                     signature=data["signature"],
                     notify_on_assignment=data["notify_on_assignment"],
                     notify_on_customer_reply=data["notify_on_customer_reply"],
+                    notify_on_new_in_team=data["notify_on_new_in_team"],
+                    notify_on_mention=data["notify_on_mention"],
                     via=Via.WEB,
                 )
                 services.set_presence(user, by=user, presence=data["presence"], via=Via.WEB)
@@ -137,10 +140,13 @@ def settings_view(request: HttpRequest) -> HttpResponseBase:
                 "signature": user.signature,
                 "notify_on_assignment": user.notify_on_assignment,
                 "notify_on_customer_reply": user.notify_on_customer_reply,
+                "notify_on_new_in_team": user.notify_on_new_in_team,
+                "notify_on_mention": user.notify_on_mention,
                 "presence": user.presence,
             }
         )
-    return _settings_page(request, "accounts/settings.html", "preferences", {"form": form})
+    context = {"form": form, "mention_handle": mention_handle_for(user)}
+    return _settings_page(request, "accounts/settings.html", "preferences", context)
 
 
 @staff_required

@@ -23,6 +23,8 @@ class ConversationCreated(ConversationEvent):
     customer_id: int
     team_id: int | None
     assignee_id: int | None
+    # Who opened it (None: the system or a channel); team notices skip them.
+    actor_id: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,6 +60,7 @@ class ConversationAssigned(ConversationEvent):
 class ConversationTeamChanged(ConversationEvent):
     team_id: int | None
     previous_team_id: int | None
+    actor_id: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

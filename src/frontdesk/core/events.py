@@ -35,6 +35,16 @@ class DomainEvent:
     via: str = "system"
 
 
+@dataclass(frozen=True, kw_only=True)
+class NotificationsChanged(DomainEvent):
+    """The notification list of the users in the audience changed (one added, some read).
+
+    News for those users alone, never for their teams. It lives here, below
+    every app, so the realtime app can forward it without importing the
+    notifications app beside it; the notifications app publishes subclasses.
+    """
+
+
 E = TypeVar("E", bound=DomainEvent)
 Handler = Callable[[Any], None]
 

@@ -1,17 +1,20 @@
-"""Turn conversation events into email notices for the agents they concern.
+"""Turn conversation events into notices for the agents they concern (see tasks.py).
 
-Only what someone else did is worth a mail: taking a conversation yourself or
-a reply's automatic assignment to its author sends nothing, and neither does
-anything the system itself did (imports, demo data: `via` is system). The
-handlers decide from the event alone and enqueue a task; the task reads fresh
-rows and the recipient's preferences, so the request that made the change
-never waits for a mail server.
+Only what someone else did is worth a notice: taking a conversation yourself
+or a reply's automatic assignment to its author tells nobody, and neither does
+anything the system itself did (imports, demo data: `via` is system). Mail
+intake comes through as `via` email, so a new mail does tell the team. The
+handlers decide from the event alone and enqueue one task each, however many
+people it may reach; the task reads fresh rows and the recipients'
+preferences, so the request that made the change never waits for them.
 """
 
 from __future__ import annotations
 
 from frontdesk.conversations.events import (
     ConversationAssigned,
+    ConversationCreated,
+    ConversationTeamChanged,
     ConversationTransferred,
     MessageAdded,
 )
@@ -38,7 +41,32 @@ def notify_customer_message(event: MessageAdded) -> None:
     tasks.notify_customer_message.enqueue(event.message_id, event.actor_id)
 
 
+def notify_team_of_new(event: ConversationCreated) -> None:
+    if event.via == Via.SYSTEM or event.team_id is None:
+        return
+    tasks.notify_new_in_team.enqueue(event.conversation_id, event.team_id, event.actor_id, True)
+
+
+def notify_team_of_arrival(event: ConversationTeamChanged | ConversationTransferred) -> None:
+    if event.via == Via.SYSTEM or event.team_id is None:
+        return
+    if event.team_id == event.previous_team_id:
+        return  # a transfer to someone else in the same team
+    tasks.notify_new_in_team.enqueue(event.conversation_id, event.team_id, event.actor_id, False)
+
+
+def notify_mentioned(event: MessageAdded) -> None:
+    # Any note may mention someone; the task reads its text.
+    if event.via == Via.SYSTEM or event.kind != MessageKind.NOTE:
+        return
+    tasks.notify_mentions.enqueue(event.message_id)
+
+
 def register() -> None:
     subscribe(ConversationAssigned, notify_assignee)
     subscribe(ConversationTransferred, notify_assignee)
     subscribe(MessageAdded, notify_customer_message)
+    subscribe(ConversationCreated, notify_team_of_new)
+    subscribe(ConversationTeamChanged, notify_team_of_arrival)
+    subscribe(ConversationTransferred, notify_team_of_arrival)
+    subscribe(MessageAdded, notify_mentioned)

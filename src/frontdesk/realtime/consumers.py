@@ -6,6 +6,7 @@ group. What arrives there is forwarded as JSON:
 
     {"event": "conversation_changed", "number": 42, "kind": "MessageAdded"}
     {"event": "inbox_changed", "kind": "CustomerUpdated"}
+    {"event": "notifications_changed", "kind": "NotificationsAdded"}
     {"event": "presence", "number": 42, "viewers": [{"id": 3, "name": "Anna", "typing": false}]}
 
 Staff may send {"action": "view" | "typing" | "leave", "number": N} (typing with
@@ -227,6 +228,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if self._seen(message["id"]):
             return
         await self.send_json({"event": "inbox_changed", "kind": message["kind"]})
+
+    async def notifications_changed(self, message: dict[str, Any]) -> None:
+        # Sent to the user's own group alone, so it cannot arrive twice.
+        await self.send_json({"event": "notifications_changed", "kind": message["kind"]})
 
     async def access_changed(self, message: dict[str, Any]) -> None:
         names = await database_sync_to_async(_reloaded_groups_for)(self.user)

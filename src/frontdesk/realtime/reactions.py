@@ -30,7 +30,7 @@ from frontdesk.accounts.events import (
     UserUpdated,
 )
 from frontdesk.conversations.events import ConversationEvent, ConversationsMerged, CustomersMerged
-from frontdesk.core.events import DomainEvent, subscribe
+from frontdesk.core.events import DomainEvent, NotificationsChanged, subscribe
 from frontdesk.customers.events import CustomerUpdated
 from frontdesk.realtime import groups
 
@@ -102,6 +102,12 @@ def push_access_changed(
     _push([(groups.user(event.user_id), message)])
 
 
+def push_notifications_changed(event: NotificationsChanged) -> None:
+    """Only to the people whose list changed: not their teams, not those who see everything."""
+    message = {"type": "notifications.changed", "kind": type(event).__name__}
+    _push([(groups.user(user_id), message) for user_id in sorted(event.audience.user_ids)])
+
+
 def _push(sends: Sequence[tuple[str, Message]]) -> None:
     layer = get_channel_layer()
     if layer is None or not sends:
@@ -126,3 +132,4 @@ def register() -> None:
     subscribe(TeamMemberRemoved, push_access_changed)
     subscribe(UserUpdated, push_access_changed)
     subscribe(UserActiveChanged, push_access_changed)
+    subscribe(NotificationsChanged, push_notifications_changed)

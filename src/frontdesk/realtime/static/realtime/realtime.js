@@ -2,6 +2,7 @@
 //   fd:inbox-changed                  something the user may see changed
 //   fd:conversation-<n>-changed       conversation <n> changed; detail {kind, number}
 //   fd:conversation-<n>-presence      others viewing <n>; detail {viewers: [{id, name, typing}]}
+//   fd:notifications-changed          the user's own notifications changed; detail {kind}
 // On a workspace page showing a conversation ([data-conversation]) it also tells
 // the server who is viewing and typing, and shows the others in [data-presence].
 // No user-visible text lives here: it comes from <template data-viewing|data-typing>.
@@ -124,6 +125,8 @@
       emit("fd:inbox-changed", { kind: message.kind, number: message.number });
     } else if (message.event === "inbox_changed") {
       emit("fd:inbox-changed", { kind: message.kind });
+    } else if (message.event === "notifications_changed") {
+      emit("fd:notifications-changed", { kind: message.kind });
     } else if (message.event === "presence") {
       renderPresence(message.number, message.viewers);
       emit("fd:conversation-" + message.number + "-presence", { viewers: message.viewers });
