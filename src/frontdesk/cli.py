@@ -46,6 +46,7 @@ from frontdesk.core.errors import ServiceError
 
 if TYPE_CHECKING:
     from frontdesk.accounts.models import User
+    from frontdesk.mail.idle import IdleSupervisor
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -193,6 +194,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--mailbox", metavar="EMAIL", help="the mailbox the mail was sent to (its default team)"
     )
     mail_import.set_defaults(run=cmd_mail_import)
+    mail_listen = mail_commands.add_parser(
+        "listen",
+        help="take in mail that a mail server delivers over SMTP or LMTP, until stopped",
+        description="Listen for the mail a mail server (Postfix, Exim) delivers to the "
+        "mailboxes' addresses and take it in through the same intake as IMAP polling. A "
+        "message is answered 250 only once it is stored; if storing fails the answer is 451 "
+        "and the mail server tries again. Addresses without a mailbox are refused. Runs until "
+        "SIGTERM or SIGINT.",
+    )
+    mail_listen.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    mail_listen.add_argument("--port", type=_port, default=8025, help="TCP port (8025)")
+    mail_listen.add_argument(
+        "--lmtp", action="store_true", help="speak LMTP (RFC 2033) instead of SMTP"
+    )
+    mail_listen.set_defaults(run=cmd_mail_listen)
     return parser
 
 
@@ -464,10 +480,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, on_signal)
     background = None if args.no_worker else BackgroundWorker()
+    idle = None if background is None else idle_supervisor(background.worker_id)
     print(f"Frontdesk at http://{args.host}:{args.port}/ (Ctrl+C to stop)", flush=True)
     try:
         if background is not None:
             background.start()
+        if idle is not None:
+            idle.start()
         if args.workers > 1:
             Multiprocess(config, sockets=[sock]).run()
         else:
@@ -478,6 +497,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     finally:
         if background is not None:
             background.stop()
+        if idle is not None:
+            idle.stop()
         sock.close()
     return EXIT_OK
 
@@ -493,10 +514,22 @@ def cmd_worker(args: argparse.Namespace) -> int:
     require_migrated()
     connection.close()
     background = BackgroundWorker()
-    run_until_signalled(
-        background, banner=f"Frontdesk worker {background.worker_id} (Ctrl+C to stop)"
-    )
+    idle = idle_supervisor(background.worker_id)
+    idle.start()
+    try:
+        run_until_signalled(
+            background, banner=f"Frontdesk worker {background.worker_id} (Ctrl+C to stop)"
+        )
+    finally:
+        idle.stop()
     return EXIT_OK
+
+
+def idle_supervisor(worker_id: str) -> IdleSupervisor:
+    """The IMAP IDLE watchers of a worker (mail/idle.py), under the worker's id as lease owner."""
+    from frontdesk.mail.idle import IdleSupervisor
+
+    return IdleSupervisor(owner=worker_id)
 
 
 # --- demo -----------------------------------------------------------------------------------
@@ -663,6 +696,47 @@ def cmd_mail_import(args: argparse.Namespace) -> int:
             f"{counts['threaded']} added to conversations, {counts['quarantined']} quarantined, "
             f"{counts['duplicates']} duplicates, {counts['ignored']} ignored"
         )
+    return EXIT_OK
+
+
+def cmd_mail_listen(args: argparse.Namespace) -> int:
+    setup_django()
+
+    from django.db import connection
+
+    from frontdesk.mail.listener import ListenerController, quieten_session_log
+
+    require_database()
+    require_migrated()
+    connection.close()
+    quieten_session_log()
+    sock = bind_socket(args.host, args.port)
+    listener = ListenerController(sock, lmtp=args.lmtp)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise SystemExit(EXIT_FAILED)  # a second signal: no more waiting
+        stop.set()
+
+    # Before the port answers: whoever sees it answer may send SIGTERM at once.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, on_signal)
+    try:
+        listener.start()
+    except Exception as exc:
+        listener.stop(no_assert=True, grace_s=0)
+        sock.close()
+        raise CommandError(f"the mail listener did not start: {one_line(exc)}") from None
+    protocol = listener.protocol.upper()
+    print(f"Frontdesk {protocol} listener on {args.host}:{args.port} (Ctrl+C to stop)", flush=True)
+    try:
+        while not stop.wait(3600):
+            pass
+    finally:
+        # Messages already in the intake are still answered; the MTA retries the rest.
+        listener.stop()
+        sock.close()
     return EXIT_OK
 
 

@@ -5,20 +5,33 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
-from imapclient import SEEN
+from imapclient import SEEN, IMAPClient
 
 from frontdesk.conversations.models import Conversation, Message
 from frontdesk.core.models import Event
 from frontdesk.core.scheduling import get_job
 from frontdesk.mail import intake
-from frontdesk.mail.models import Mailbox, Security
-from frontdesk.mail.polling import IMPORTED, poll_mailbox
-from frontdesk.mail.services import check_mailbox_connection, create_mailbox, set_mailbox_active
+from frontdesk.mail.models import InboundMessage, Mailbox, Quarantine, Security
+from frontdesk.mail.polling import (
+    IMPORTED,
+    TOO_LARGE,
+    ByteBudget,
+    poll_mailbox,
+    poll_mailboxes,
+)
+from frontdesk.mail.services import (
+    check_mailbox_connection,
+    claim_idle_lease,
+    create_mailbox,
+    release_idle_leases,
+    set_mailbox_active,
+)
 from tests.mail.conftest import Dovecot, ImapAccount, closed_port
 
 pytestmark = pytest.mark.django_db
@@ -277,3 +290,158 @@ def test_mail_appended_while_idling_is_imported_within_the_idle_window(
     assert 7.5 < elapsed < 12
     # Woken by the server, not by the end of the window.
     assert imported_at[1] - appended_at[0] < 3
+
+
+# --- size limits ----------------------------------------------------------------------------
+
+
+def sized_message(name: str, size: int) -> bytes:
+    """A plain message of exactly `size` bytes (CRLF line ends, as IMAP counts them)."""
+    head = (
+        f"From: {name} <{name}@customer.example>\r\nTo: support@example.com\r\n"
+        f"Subject: {name}\r\nMessage-ID: <{name}@mail.example>\r\n"
+        "Date: Mon, 02 Mar 2026 10:00:00 +0000\r\n\r\n"
+    ).encode()
+    line = b"The body of a long message, line after line.\r\n"
+    body = line * ((size - len(head)) // len(line))
+    return head + body + b"x" * (size - len(head) - len(body))
+
+
+@pytest.fixture(name="fetches")
+def fetches_fixture(monkeypatch: pytest.MonkeyPatch) -> list[tuple[tuple[int, ...], str]]:
+    """Every FETCH the poller sends, as (uids, what), passed on to the server unchanged."""
+    seen: list[tuple[tuple[int, ...], str]] = []
+    real = IMAPClient.fetch
+
+    def fetch(client: IMAPClient, messages: Any, data: Any, modifiers: Any = None) -> Any:
+        items = [item.decode() if isinstance(item, bytes) else str(item) for item in data]
+        seen.append((tuple(messages), " ".join(items)))
+        return real(client, messages, data, modifiers)
+
+    monkeypatch.setattr(IMAPClient, "fetch", fetch)
+    return seen
+
+
+def test_a_message_over_the_size_limit_is_quarantined_by_its_headers_and_left_on_the_server(
+    dovecot: Dovecot,
+    imap_account: ImapAccount,
+    settings: Any,
+    fetches: list[tuple[tuple[int, ...], str]],
+) -> None:
+    settings.MAIL_MAX_MESSAGE_BYTES = 8 * 1024
+    big = sized_message("big-one", 20 * 1024)
+    dovecot.append(imap_account, big)
+    dovecot.append(imap_account, eml(FIRST[0]))
+    mailbox = imap_mailbox(dovecot, imap_account)
+
+    first = poll_mailbox(mailbox, timeout=TIMEOUT)
+
+    assert first.error == ""
+    assert dict(first.outcomes) == {"quarantined": 1, "created": 1}
+    assert stored(FIRST[0]) == 1
+    assert Conversation.objects.count() == 1
+    row = Quarantine.objects.get()
+    assert row.reason == (
+        "too large: 20 KB, limit 8 KB; left on the server "
+        "(raise FRONTDESK_MAIL_MAX_MESSAGE_MB to take it in)"
+    )
+    assert row.size == len(big)
+    assert (row.sender, row.subject, row.mailbox_id) == (
+        "big-one@customer.example",
+        "big-one",
+        mailbox.pk,
+    )
+    assert bytes(row.raw) == big[: big.index(b"\r\n\r\n") + 4]
+    # The body never crossed the wire: only its size and its header were asked for.
+    assert not any(1 in uids and "BODY.PEEK[]" in what for uids, what in fetches)
+    big_flags, small_flags = flags(dovecot, imap_account)
+    assert TOO_LARGE in big_flags
+    assert IMPORTED not in big_flags
+    assert SEEN not in big_flags
+    assert IMPORTED in small_flags
+
+    again = poll_mailbox(mailbox, timeout=TIMEOUT)
+    retried = intake.retry_quarantined(row)
+
+    assert again.fetched == 0
+    assert Quarantine.objects.count() == 1
+    # Only the headers are here: a retry cannot make a message of them.
+    assert retried.outcome == "quarantined"
+    assert Conversation.objects.count() == 1
+
+    settings.MAIL_MAX_MESSAGE_BYTES = 64 * 1024
+    raised = poll_mailbox(mailbox, timeout=TIMEOUT)
+
+    assert dict(raised.outcomes) == {"created": 1}
+    assert stored("big-one") == 1
+    assert InboundMessage.objects.get(email_message_id__contains="big-one").size == len(big)
+    assert all(IMPORTED in f for f in flags(dovecot, imap_account))
+    assert poll_mailbox(mailbox, timeout=TIMEOUT).fetched == 0
+
+
+def test_a_poll_reads_about_batch_bytes_and_the_next_poll_the_rest(
+    dovecot: Dovecot, imap_account: ImapAccount, fetches: list[tuple[tuple[int, ...], str]]
+) -> None:
+    size = 6000
+    names = ("sized-a", "sized-b", "sized-c")
+    for name in names:
+        dovecot.append(imap_account, sized_message(name, size))
+    mailbox = imap_mailbox(dovecot, imap_account)
+
+    first = poll_mailbox(mailbox, batch_bytes=size * 5 // 2, timeout=TIMEOUT)
+    second = poll_mailbox(mailbox, batch_bytes=size * 5 // 2, timeout=TIMEOUT)
+
+    assert (first.fetched, second.fetched) == (2, 1)
+    assert [stored(name) for name in names] == [1, 1, 1]
+    # One message per body FETCH: memory holds one message, and a cut loses at most it.
+    bodies = [uids for uids, what in fetches if "BODY.PEEK[]" in what]
+    assert bodies == [(1,), (2,), (3,)]
+
+
+def test_the_byte_budget_lets_a_message_in_only_when_its_bytes_fit_beside_the_others(
+    settings: Any,
+) -> None:
+    settings.MAIL_MAX_MESSAGE_BYTES = 100
+    budget = ByteBudget()
+    order: list[str] = []
+
+    def take(name: str, size: int) -> None:
+        budget.acquire(size)
+        order.append(name)
+
+    budget.acquire(60)
+    waiting = threading.Thread(target=take, args=("second", 60), daemon=True)
+    waiting.start()
+    time.sleep(0.3)
+    assert order == []  # 60 + 60 is over the budget of 100
+    take("small", 40)  # 60 + 40 fits
+    budget.release(60)
+    waiting.join(5)
+    assert order == ["small", "second"]
+    budget.release(40)
+    budget.release(60)
+    take("alone", 500)  # larger than the budget: goes alone, when nothing else is in flight
+    assert order[-1] == "alone"
+
+
+def test_the_interval_poll_leaves_a_mailbox_to_the_idle_watcher_holding_its_lease(
+    dovecot: Dovecot,
+) -> None:
+    watched_account, polled_account = dovecot.add_user(), dovecot.add_user()
+    watched = imap_mailbox(dovecot, watched_account, email="a@example.com")
+    polled = imap_mailbox(dovecot, polled_account, email="b@example.com")
+    for account in (watched_account, polled_account):
+        dovecot.append(account, eml(FIRST[0]))
+    assert claim_idle_lease(watched.pk, owner="another-worker", lease=timedelta(minutes=1))
+
+    while_watched = poll_mailboxes()
+
+    assert [result.mailbox_id for result in while_watched] == [polled.pk]
+    assert IMPORTED not in flags(dovecot, watched_account)[0]
+
+    release_idle_leases([watched.pk], owner="another-worker")
+    released = poll_mailboxes()
+
+    assert [result.mailbox_id for result in released] == [watched.pk, polled.pk]
+    assert IMPORTED in flags(dovecot, watched_account)[0]
+    assert stored(FIRST[0]) == 1

@@ -162,7 +162,7 @@ def quarantine_unfetched(
     on the same row; a retry cannot take such a row in, since its body is not here.
     """
     arrival = _Arrival(headers, mailbox, source[:MAX_SOURCE], at or timezone.now(), retrying=None)
-    key = UNFETCHED + raw_key(headers).removeprefix("r:")
+    key = UNFETCHED + raw_key(headers + f"\nsize {size}".encode()).removeprefix("r:")
     try:
         parsed = parse_message(headers)  # for the sender's address and the subject
     except Unparseable:
