@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from frontdesk.accounts.api import router as accounts_router
 from frontdesk.accounts.services import authenticate_token
+from frontdesk.automation.api import router as automation_router
 from frontdesk.conversations.api import router as conversations_router
 from frontdesk.core.api_support import BearerTokenAuth, ProblemAPI, SessionCsrfAuth
 from frontdesk.customers.api import router as customers_router
+from frontdesk.routing.api import router as routing_router
+from frontdesk.sla.api import router as sla_router
 
 DESCRIPTION = """\
 The Frontdesk REST API.
@@ -35,3 +38,6 @@ api = ProblemAPI(
 api.add_router("", conversations_router)
 api.add_router("", customers_router)
 api.add_router("", accounts_router)
+api.add_router("", sla_router)
+api.add_router("", routing_router)
+api.add_router("", automation_router)

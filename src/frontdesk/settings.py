@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "frontdesk.mail",
     "frontdesk.notifications",
     "frontdesk.sla",
+    "frontdesk.routing",
+    "frontdesk.automation",
 ]
 
 MIDDLEWARE = [

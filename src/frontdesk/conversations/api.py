@@ -142,14 +142,33 @@ class MessageOut(Schema):
         return list(obj.attachments.all())
 
 
+class ConversationSlaOut(Schema):
+    """The SLA timers in short: the earliest due time of a running target and its warning
+    (null while paused or when none runs); the full timers are at /sla/conversations/{number}."""
+
+    due_at: datetime | None
+    warning_at: datetime | None
+    breached: bool
+    paused: bool
+
+
 class ConversationDetailOut(ConversationOut):
     merged_into: int | None
     messages: list[MessageOut]
+    # Null for customers: SLA times are the desk's own business.
+    sla: ConversationSlaOut | None
 
     @staticmethod
     def resolve_merged_into(obj: Conversation) -> int | None:
         target = obj.merged_into
         return target.number if target is not None else None
+
+    @staticmethod
+    def resolve_sla(obj: Conversation, context: Mapping[str, Any]) -> dict[str, Any] | None:
+        request = (context or {}).get("request")
+        if request is not None and request_user(request).is_customer:
+            return None
+        return api_json.sla_summary(obj)
 
 
 class TagOut(Schema):

@@ -115,9 +115,20 @@ def conversation_detail(
     *,
     visible_fields: Container[str] | None,
 ) -> dict[str, Any]:
-    """ConversationDetailOut as a dict."""
+    """ConversationDetailOut as a dict; customers (`visible_fields` given) get no SLA times."""
     data = conversation_summary(conversation, visible_fields=visible_fields)
     target = conversation.merged_into
     data["merged_into"] = target.number if target is not None else None
     data["messages"] = [message(m) for m in messages]
+    data["sla"] = sla_summary(conversation) if visible_fields is None else None
     return data
+
+
+def sla_summary(conversation: Conversation) -> dict[str, Any]:
+    """ConversationSlaOut as a dict, from the conversation's own columns."""
+    return {
+        "due_at": conversation.sla_due_at,
+        "warning_at": conversation.sla_warning_at,
+        "breached": conversation.sla_breached,
+        "paused": conversation.sla_paused,
+    }

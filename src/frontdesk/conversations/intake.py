@@ -67,7 +67,9 @@ def deliver(incoming: IncomingMessage, *, to: Conversation | None = None) -> Del
     at = incoming.at or timezone.now()
     if to is None:
         return _open(incoming, at=at, team=incoming.team)
-    target = _follow_merges(to)
+    # Closed is final, and a merged conversation is closed: only then is `to` read again,
+    # for the one it went into. Otherwise the service locks `to`, following merges.
+    target = _follow_merges(to) if to.status == Status.CLOSED else to
     if target.status == Status.CLOSED:
         return _follow_up(incoming, closed=target, at=at)
     try:
@@ -89,8 +91,8 @@ def deliver(incoming: IncomingMessage, *, to: Conversation | None = None) -> Del
         if target.status != Status.CLOSED:
             raise
         return _follow_up(incoming, closed=target, at=at)
-    conversation = Conversation.objects.get(pk=message.conversation_id)
-    return Delivered(conversation=conversation, message=message, created=False)
+    # The service's locked row, changed in place: the conversation as it now is.
+    return Delivered(conversation=message.conversation, message=message, created=False)
 
 
 def _open(incoming: IncomingMessage, *, at: datetime, team: Team | None) -> Delivered:

@@ -160,6 +160,16 @@ class Conversation(models.Model):
     first_response_at = models.DateTimeField(null=True, blank=True)
     solved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # SLA timers, denormalised for the inbox's badges and its "due soonest" order; the sla
+    # app keeps the full timers and writes these through services.set_sla_due only.
+    # The earliest due time of a target still running; none while paused or when all are met.
+    sla_due_at = models.DateTimeField(_("SLA due"), null=True, blank=True)
+    # The earliest warning time of those targets: at risk from then on.
+    sla_warning_at = models.DateTimeField(null=True, blank=True)
+    # A target of the SLA was missed (in its current cycle).
+    sla_breached = models.BooleanField(default=False)
+    # The SLA clock stands still (pending or on hold).
+    sla_paused = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-last_activity_at", "-id"]
@@ -203,6 +213,11 @@ class Conversation(models.Model):
                 fields=["team", "-priority", "-last_activity_at", "-id"],
                 condition=_ACTIVE,
                 name="conv_active_team_prio",
+            ),
+            # "Due soonest": running SLA timers first, then the rest by id.
+            models.Index(fields=["sla_due_at", "id"], condition=_ACTIVE, name="conv_active_due"),
+            models.Index(
+                fields=["team", "sla_due_at", "id"], condition=_ACTIVE, name="conv_active_team_due"
             ),
             models.Index(fields=["solved_at"], condition=_SOLVED, name="conv_solved_at"),
             models.Index(

@@ -54,16 +54,21 @@ class ConversationFilters:
     company_id: int | None = None
     language: str | None = None
     solved_since: datetime | None = None
+    # Owned by this user but held by someone else or no one: what they handed on.
+    transferred_by: int | None = None
 
 
 # Inbox orders: each is a keyset over columns that end in the unique id.
 SORT_ACTIVITY = "activity"
 SORT_CREATED = "created"
 SORT_PRIORITY = "priority"
+# Soonest SLA due time first (ascending), then those without a running SLA target by id.
+SORT_DUE = "due"
 SORTS: dict[str, tuple[str, ...]] = {
     SORT_ACTIVITY: ("last_activity_at", "id"),
     SORT_CREATED: ("created_at", "id"),
     SORT_PRIORITY: ("priority", "last_activity_at", "id"),
+    SORT_DUE: ("sla_due_at", "id"),
 }
 
 
@@ -97,7 +102,8 @@ def _scope_implied(user: User, filters: ConversationFilters) -> bool:
     own_team = filters.team_id is not None and filters.team_id in mine
     own_teams = filters.team_ids is not None and filters.team_ids <= mine
     own_work = filters.assignee_id is not None and filters.assignee_id == user.pk
-    return own_team or own_teams or own_work
+    owned = filters.transferred_by is not None and filters.transferred_by == user.pk
+    return own_team or own_teams or own_work or owned
 
 
 def _filtered(
@@ -143,6 +149,10 @@ def _apply_filters(
         qs = qs.filter(assignee_id=filters.assignee_id)
     if filters.solved_since is not None:
         qs = qs.filter(status=Status.SOLVED, solved_at__gte=filters.solved_since)
+    if filters.transferred_by is not None:
+        qs = qs.filter(owner_id=filters.transferred_by).filter(
+            Q(assignee__isnull=True) | ~Q(assignee_id=filters.transferred_by)
+        )
     if filters.tag is not None:
         qs = qs.filter(conversationtag__tag__name=filters.tag.strip().lower())
     if filters.updated_since is not None:
@@ -194,7 +204,54 @@ def list_conversations(
         )  # fmt: skip
     if sort not in SORTS:
         raise InvalidInput(_("Unknown sort order."), field="sort")
+    if sort == SORT_DUE:
+        return _due_soonest_page(qs, cursor=cursor, limit=limit)
     return _descending_page(qs, keys=SORTS[sort], cursor=cursor, limit=limit)
+
+
+def _due_soonest_page(
+    qs: QuerySet[Conversation], *, cursor: str | None, limit: int
+) -> Page[Conversation]:
+    """Keyset page by (sla_due_at, id) ascending, conversations without a due time last.
+
+    Two index ranges rather than one NULLS LAST order with an OR: first the rows with a
+    due time after the cursor, then, to fill the page, those without one by id. A cursor
+    holds a null due time once the walk has reached the second range.
+    """
+    limit = check_limit(limit)
+    due: datetime | None = None
+    last_id = 0
+    in_undated = False
+    if cursor:
+        due, last_id, in_undated = _due_cursor(cursor)
+    rows: list[Conversation] = []
+    if not in_undated:
+        dated = qs.filter(sla_due_at__isnull=False)
+        if due is not None:
+            dated = dated.filter(Q(sla_due_at__gte=due), Q(sla_due_at__gt=due) | Q(id__gt=last_id))
+        rows = list(dated.order_by("sla_due_at", "id")[: limit + 1])
+        last_id = 0
+    if len(rows) <= limit:
+        undated = qs.filter(sla_due_at__isnull=True, id__gt=last_id).order_by("id")
+        rows += list(undated[: limit + 1 - len(rows)])
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor([rows[-1].sla_due_at, rows[-1].pk])
+    return Page(items=rows, next_cursor=next_cursor)
+
+
+def _due_cursor(cursor: str) -> tuple[datetime | None, int, bool]:
+    due, last_id = decode_cursor(cursor, size=2)
+    bad = InvalidInput(_("The cursor is not one this server issued."), field="cursor")
+    if isinstance(last_id, bool) or not isinstance(last_id, int):
+        raise bad
+    if due is None:
+        return None, last_id, True
+    try:
+        return datetime.fromisoformat(due), last_id, False
+    except (TypeError, ValueError):
+        raise bad from None
 
 
 _DATETIME_KEYS = frozenset({"last_activity_at", "created_at"})
@@ -259,6 +316,11 @@ BUILTIN_VIEWS: dict[str, Any] = {
     VIEW_SOLVED: gettext_lazy("Solved (last 7 days)"),
 }
 
+# Conversations the user keeps following after handing them on (the owner of a transfer).
+# Apart from BUILTIN_VIEWS: the rail lists it without a count.
+VIEW_TRANSFERRED = "transferred"
+FOLLOWING_VIEWS: dict[str, Any] = {VIEW_TRANSFERRED: gettext_lazy("Transferred by me")}
+
 # A count stops here: the rail shows "999+" rather than scan a million rows.
 COUNT_CAP = 999
 SOLVED_VIEW_DAYS = 7
@@ -272,7 +334,7 @@ def _my_team_ids(user: User) -> frozenset[int] | None:
     return mine
 
 
-def builtin_view_filters(
+def builtin_view_filters(  # noqa: PLR0911 - one return per view
     user: User, view: str, *, now: datetime | None = None
 ) -> ConversationFilters:
     """The filters of a built-in inbox view for `user`; NotFound for an unknown name."""
@@ -294,6 +356,9 @@ def builtin_view_filters(
     if view == VIEW_SOLVED:
         since = (now or timezone.now()) - timedelta(days=SOLVED_VIEW_DAYS)
         return ConversationFilters(solved_since=since)
+    if view == VIEW_TRANSFERRED:
+        # Owned by me, in someone else's hands (or no one's), until solved or closed.
+        return ConversationFilters(transferred_by=user.pk, statuses=active)
     raise NotFound(_("No such view."))
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
@@ -395,14 +396,15 @@ def add_reply(
 def add_note(
     conversation: Conversation,
     *,
-    by: User,
+    by: User | None,
     text: str,
     html: str = "",
     via: str = Via.SYSTEM,
     at: datetime | None = None,
     attachments: Sequence[Upload | StoredUpload] = (),
+    cause: Mapping[str, Any] | None = None,
 ) -> Message:
-    """An internal note: staff see it, the customer never does."""
+    """An internal note: staff see it, the customer never does. `by=None`: an automation's."""
     at = at or timezone.now()
     text, html = validation.clean_body(text, html, attachments)
     files = store_uploads(attachments)
@@ -410,7 +412,7 @@ def add_note(
         conv = _lock(conversation)
         _require_work(by, conv)
         message = _add_note_locked(conv, by=by, text=text, html=html, via=via, at=at,
-                                   files=files)  # fmt: skip
+                                   files=files, cause=cause)  # fmt: skip
     return message
 
 
@@ -424,11 +426,14 @@ def assign(
     assignee: User | None,
     via: str = Via.SYSTEM,
     at: datetime | None = None,
+    cause: Mapping[str, Any] | None = None,
 ) -> Conversation:
     """Give the conversation to `assignee` (None: unassign).
 
     Agents take unassigned conversations, hand on their own and give up
     theirs; taking one away from a colleague needs a supervisor or admin.
+    `cause`, on the system's changes, says what made it (a routing rule, an
+    assignment mode, a policy) and goes into the audit row as its "cause".
     """
     at = at or timezone.now()
     with transaction.atomic():
@@ -446,7 +451,7 @@ def assign(
             conv.owner = assignee
         conv.updated_at = at
         conv.save(update_fields=["assignee", "owner", "updated_at"])
-        _record_assignment(conv, previous, by=by, via=via, at=at)
+        _record_assignment(conv, previous, by=by, via=via, at=at, cause=cause)
     return conv
 
 
@@ -457,6 +462,7 @@ def set_team(
     team: Team | None,
     via: str = Via.SYSTEM,
     at: datetime | None = None,
+    cause: Mapping[str, Any] | None = None,
 ) -> Conversation:
     """Move the conversation to another team; an assignee outside it is released."""
     at = at or timezone.now()
@@ -477,7 +483,7 @@ def set_team(
         conv.save(update_fields=["team", "assignee", "updated_at"])
         record_event(
             conv, action="conversation.team_changed", actor=by, via=via, at=at,
-            data={"team_id": team_id, "previous_team_id": previous_team},
+            data=_with_cause({"team_id": team_id, "previous_team_id": previous_team}, cause),
         )  # fmt: skip
         publish(
             events.ConversationTeamChanged(
@@ -491,7 +497,7 @@ def set_team(
             )
         )
         if previous_assignee != conv.assignee_id:
-            _record_assignment(conv, previous_assignee, by=by, via=via, at=at)
+            _record_assignment(conv, previous_assignee, by=by, via=via, at=at, cause=cause)
     return conv
 
 
@@ -569,6 +575,7 @@ def set_status(
     status: str,
     via: str = Via.SYSTEM,
     at: datetime | None = None,
+    cause: Mapping[str, Any] | None = None,
 ) -> Conversation:
     """Move along the allowed transitions; solving needs the required fields filled.
 
@@ -592,7 +599,7 @@ def set_status(
         _apply_status(conv, status, at=at, by=by)
         conv.updated_at = at
         conv.save(update_fields=["status", "solved_at", "closed_at", "updated_at"])
-        _record_status(conv, previous, by=by, via=via, at=at, reason="")
+        _record_status(conv, previous, by=by, via=via, at=at, reason="", cause=cause)
     return conv
 
 
@@ -603,6 +610,7 @@ def set_priority(
     priority: int,
     via: str = Via.SYSTEM,
     at: datetime | None = None,
+    cause: Mapping[str, Any] | None = None,
 ) -> Conversation:
     at = at or timezone.now()
     validation.check_choice(priority, Priority.values, "priority")
@@ -617,7 +625,7 @@ def set_priority(
         conv.save(update_fields=["priority", "updated_at"])
         record_event(
             conv, action="conversation.priority_changed", actor=by, via=via, at=at,
-            data={"priority": priority, "previous_priority": previous},
+            data=_with_cause({"priority": priority, "previous_priority": previous}, cause),
         )  # fmt: skip
         publish(
             events.ConversationPriorityChanged(
@@ -639,8 +647,9 @@ def add_tags(
     tags: Sequence[str],
     via: str = Via.SYSTEM,
     at: datetime | None = None,
+    cause: Mapping[str, Any] | None = None,
 ) -> Conversation:
-    return _change_tags(conversation, by=by, add=tags, remove=(), via=via, at=at)
+    return _change_tags(conversation, by=by, add=tags, remove=(), via=via, at=at, cause=cause)
 
 
 def remove_tags(
@@ -650,8 +659,9 @@ def remove_tags(
     tags: Sequence[str],
     via: str = Via.SYSTEM,
     at: datetime | None = None,
+    cause: Mapping[str, Any] | None = None,
 ) -> Conversation:
-    return _change_tags(conversation, by=by, add=(), remove=tags, via=via, at=at)
+    return _change_tags(conversation, by=by, add=(), remove=tags, via=via, at=at, cause=cause)
 
 
 def set_tags(
@@ -673,6 +683,7 @@ def set_fields(
     values: Mapping[str, Any],
     via: str = Via.SYSTEM,
     at: datetime | None = None,
+    cause: Mapping[str, Any] | None = None,
 ) -> Conversation:
     """Set custom field values by key; None clears one. All are checked before any is written."""
     at = at or timezone.now()
@@ -701,7 +712,7 @@ def set_fields(
         conv.save(update_fields=["custom_fields", "updated_at"])
         record_event(
             conv, action="conversation.fields_changed", actor=by, via=via, at=at,
-            data={"values": {k: merged.get(k) for k in changed}},
+            data=_with_cause({"values": {k: merged.get(k) for k in changed}}, cause),
         )  # fmt: skip
         publish(
             events.ConversationFieldsChanged(
@@ -1022,6 +1033,7 @@ def _add_note_locked(
     via: str,
     at: datetime,
     files: Sequence[StoredUpload],
+    cause: Mapping[str, Any] | None = None,
 ) -> Message:
     message = _create_message(
         conv, kind=MessageKind.NOTE, channel=conv.channel, by=by, text=text, html=html, at=at,
@@ -1030,7 +1042,8 @@ def _add_note_locked(
     _touch(conv, at)
     conv.save(update_fields=["last_activity_at", "updated_at"])
     record_event(conv, action="message.added", actor=by, via=via, at=at,
-                 data={"message_id": message.pk, "kind": message.kind})  # fmt: skip
+                 data=_with_cause({"message_id": message.pk, "kind": message.kind},
+                                  cause))  # fmt: skip
     _publish_message(conv, message, by=by, via=via)
     return message
 
@@ -1080,10 +1093,12 @@ def _record_status(
     via: str,
     at: datetime,
     reason: str,
+    cause: Mapping[str, Any] | None = None,
 ) -> None:
     record_event(
         conv, action="conversation.status_changed", actor=by, via=via, at=at,
-        data={"status": conv.status, "previous_status": previous, "reason": reason},
+        data=_with_cause({"status": conv.status, "previous_status": previous, "reason": reason},
+                         cause),
     )  # fmt: skip
     publish(
         events.ConversationStatusChanged(
@@ -1098,11 +1113,18 @@ def _record_status(
 
 
 def _record_assignment(
-    conv: Conversation, previous: int | None, *, by: User | None, via: str, at: datetime
+    conv: Conversation,
+    previous: int | None,
+    *,
+    by: User | None,
+    via: str,
+    at: datetime,
+    cause: Mapping[str, Any] | None = None,
 ) -> None:
     record_event(
         conv, action="conversation.assigned", actor=by, via=via, at=at,
-        data={"assignee_id": conv.assignee_id, "previous_assignee_id": previous},
+        data=_with_cause({"assignee_id": conv.assignee_id, "previous_assignee_id": previous},
+                         cause),
     )  # fmt: skip
     publish(
         events.ConversationAssigned(
@@ -1115,6 +1137,13 @@ def _record_assignment(
             actor_id=by.pk if by is not None else None,
         )
     )
+
+
+def _with_cause(data: dict[str, Any], cause: Mapping[str, Any] | None) -> dict[str, Any]:
+    """An audit row's data, with what made the system change it (rule, policy) when given."""
+    if cause:
+        data["cause"] = dict(cause)
+    return data
 
 
 def _publish_message(conv: Conversation, message: Message, *, by: User | None, via: str) -> None:
@@ -1231,6 +1260,7 @@ def _change_tags(
     via: str,
     at: datetime | None,
     replace: bool = False,
+    cause: Mapping[str, Any] | None = None,
 ) -> Conversation:
     at = at or timezone.now()
     to_add = validation.clean_tags(add)
@@ -1253,7 +1283,7 @@ def _change_tags(
         conv.updated_at = at
         conv.save(update_fields=["updated_at"])
         record_event(conv, action="conversation.tags_changed", actor=by, via=via, at=at,
-                     data={"added": added, "removed": removed})  # fmt: skip
+                     data=_with_cause({"added": added, "removed": removed}, cause))  # fmt: skip
         publish(
             events.ConversationTagsChanged(
                 via=via,
@@ -1748,3 +1778,81 @@ def _delivery_changed(
             error=message.delivery_error,
         )
     )
+
+
+# --- SLA timers -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlaDue:
+    """What the sla app computed of one conversation's timers, for its inbox row."""
+
+    conversation_id: int
+    due_at: datetime | None
+    warning_at: datetime | None
+    breached: bool
+    paused: bool
+
+
+def set_sla_due(dues: Sequence[SlaDue]) -> int:
+    """Store the SLA summaries the sla app computed; returns how many conversations changed.
+
+    One call serves one conversation (an event's reaction) and thousands (a policy edited),
+    so it takes many and writes only those that differ, in one statement on PostgreSQL.
+    No audit row and no domain event: the values follow from changes that have both (a
+    reply, a status), and the sla app audits what matters — the policy applied, warnings,
+    breaches, escalations, each naming the policy — in the same transaction. `updated_at`
+    stays as it was, so an SLA recount does not make every open conversation look edited.
+    """
+    ordered = sorted(dues, key=lambda due: due.conversation_id)
+    if not ordered:
+        return 0
+    if connection.vendor == "postgresql":
+        return _set_sla_due_in_one_statement(ordered)
+    if len(ordered) == 1:
+        return _set_one_sla_due(ordered[0])
+    with transaction.atomic():
+        return sum(_set_one_sla_due(due) for due in ordered)
+
+
+def _set_one_sla_due(due: SlaDue) -> int:
+    # The exclude keeps rows that already hold these values (nulls included) unwritten.
+    return (
+        Conversation.objects.filter(pk=due.conversation_id)
+        .exclude(
+            sla_due_at=due.due_at,
+            sla_warning_at=due.warning_at,
+            sla_breached=due.breached,
+            sla_paused=due.paused,
+        )
+        .update(
+            sla_due_at=due.due_at,
+            sla_warning_at=due.warning_at,
+            sla_breached=due.breached,
+            sla_paused=due.paused,
+        )
+    )
+
+
+def _set_sla_due_in_one_statement(dues: Sequence[SlaDue]) -> int:
+    table = Conversation._meta.db_table
+    connection.ensure_connection()
+    # A plain psycopg cursor binds the arrays on the server, in binary; Django's would spell
+    # out thousands of values in the statement's text.
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS c SET sla_due_at = v.due_at, sla_warning_at = v.warning_at, "  # noqa: S608
+            "sla_breached = v.breached, sla_paused = v.paused "
+            "FROM unnest(%b::bigint[], %b::timestamptz[], %b::timestamptz[], %b::boolean[], "
+            "%b::boolean[]) AS v(id, due_at, warning_at, breached, paused) "
+            "WHERE c.id = v.id AND (c.sla_due_at, c.sla_warning_at, c.sla_breached, c.sla_paused) "
+            "IS DISTINCT FROM (v.due_at, v.warning_at, v.breached, v.paused)",
+            [
+                [due.conversation_id for due in dues],
+                [due.due_at for due in dues],
+                [due.warning_at for due in dues],
+                [due.breached for due in dues],
+                [due.paused for due in dues],
+            ],
+        )
+        return int(cursor.rowcount)

@@ -6,3 +6,8 @@ class SlaConfig(AppConfig):
     name = "frontdesk.sla"
     label = "sla"
     verbose_name = _("Business hours and SLAs")
+
+    def ready(self) -> None:
+        from frontdesk.sla import reactions
+
+        reactions.register()

@@ -1,4 +1,4 @@
-"""The only writers of business calendars.
+"""The only writers of business calendars and SLA policies (timers: sla/timers.py).
 
 Each write checks that the actor is an admin, validates the whole resulting calendar (hours
 that overlap, an unknown time zone, country or region are refused and name their field),
@@ -20,22 +20,42 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from frontdesk.accounts.models import User
+from frontdesk.accounts.models import Membership, Team, User
 from frontdesk.accounts.permissions import require_admin
 from frontdesk.accounts.services import available_time_zones
+from frontdesk.conversations.models import Channel, Priority
+from frontdesk.conversations.validation import clean_tags
 from frontdesk.core.audit import record_event
 from frontdesk.core.business_time import Hours
-from frontdesk.core.errors import Conflict, InvalidInput
+from frontdesk.core.errors import Conflict, InvalidInput, NotFound
 from frontdesk.core.events import Audience, publish
 from frontdesk.core.models import Via
 from frontdesk.core.validation import clean_text
+from frontdesk.customers.models import Company, Customer
 from frontdesk.sla.events import (
     BusinessCalendarCreated,
     BusinessCalendarDeleted,
     BusinessCalendarUpdated,
+    SlaPolicyChanged,
 )
 from frontdesk.sla.hours import SpecialDaySpec, format_hours, format_span, format_special_days
-from frontdesk.sla.models import BusinessCalendar, SpecialDay, Weekday, WeeklyHours
+from frontdesk.sla.models import (
+    BusinessCalendar,
+    SlaPolicy,
+    SpecialDay,
+    TimeBasis,
+    Weekday,
+    WeeklyHours,
+)
+from frontdesk.sla.policies import (
+    ACTION_TYPES,
+    CONDITION_KINDS,
+    NOTIFY,
+    NOTIFY_AUDIENCES,
+    RAISE_PRIORITY,
+    REASSIGN,
+    TARGET_KINDS,
+)
 from frontdesk.sla.public_holidays import canonical_region, subdivisions_by_country
 from frontdesk.sla.schedules import stored_special_days, stored_weekly_hours
 
@@ -469,3 +489,389 @@ def delete_calendar(calendar: BusinessCalendar, *, by: User | None, via: str = V
         calendar_id = locked.pk
         locked.delete()
         publish(BusinessCalendarDeleted(via=via, audience=_audience(by), calendar_id=calendar_id))
+
+
+# --- SLA policies ---------------------------------------------------------------------------
+#
+# Admins write policies; each write validates the whole policy (a field named on refusal:
+# `conditions.team_ids`, `targets.2.resolution_minutes`, `warning_actions.0.user_id`),
+# writes it with one audit row and publishes SlaPolicyChanged, whose reaction recomputes
+# the open conversations' timers in a task.
+
+MAX_TARGET_MINUTES = 366 * 24 * 60
+MAX_CONDITION_VALUES = 500
+MAX_ACTIONS = 10
+
+_UNSET: Any = object()
+
+
+def _id_list(value: Any, *, field: str) -> list[int]:
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        raise InvalidInput(_("Give a list."), field=field)
+    if len(value) > MAX_CONDITION_VALUES:
+        raise InvalidInput(
+            _("At most %(count)d values, please.") % {"count": MAX_CONDITION_VALUES}, field=field
+        )
+    found: list[int] = []
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, int) or item < 1:
+            raise InvalidInput(_("%(value)s is not an id.") % {"value": item}, field=field)
+        if item not in found:
+            found.append(item)
+    return sorted(found)
+
+
+def _check_exist(model: Any, ids: list[int], *, field: str) -> None:
+    known = set(model.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    missing = [str(pk) for pk in ids if pk not in known]
+    if missing:
+        raise InvalidInput(
+            _("There is nothing with the id %(ids)s.") % {"ids": ", ".join(missing)}, field=field
+        )
+
+
+def _conditions(value: Any) -> dict[str, list[Any]]:
+    if not isinstance(value, Mapping):
+        raise InvalidInput(_("Give the conditions as an object."), field="conditions")
+    unknown = sorted(set(value) - set(CONDITION_KINDS))
+    if unknown:
+        raise InvalidInput(
+            _("Unknown condition %(name)s.") % {"name": unknown[0]},
+            field=f"conditions.{unknown[0]}",
+        )
+    cleaned: dict[str, list[Any]] = {}
+    for kind in CONDITION_KINDS:
+        raw = value.get(kind)
+        if not raw:
+            continue
+        field = f"conditions.{kind}"
+        if kind == "priorities":
+            cleaned[kind] = _choices(raw, Priority.values, field=field)
+        elif kind == "channels":
+            cleaned[kind] = _choices(raw, Channel.values, field=field)
+        elif kind == "tags":
+            try:
+                cleaned[kind] = sorted(clean_tags(list(raw)))
+            except InvalidInput as error:
+                raise InvalidInput(error.detail, field=field) from None
+        else:
+            cleaned[kind] = _id_list(raw, field=field)
+    for kind, model in (("team_ids", Team), ("customer_ids", Customer), ("company_ids", Company)):
+        if kind in cleaned:
+            _check_exist(model, cleaned[kind], field=f"conditions.{kind}")
+    return cleaned
+
+
+def _choices(value: Any, allowed: Sequence[Any], *, field: str) -> list[Any]:
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        raise InvalidInput(_("Give a list."), field=field)
+    for item in value:
+        if item not in allowed or isinstance(item, bool):
+            raise InvalidInput(_("%(value)s is not a choice here.") % {"value": item}, field=field)
+    return sorted(set(value))
+
+
+def _targets(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        raise InvalidInput(_("Give the targets as a list."), field="targets")
+    cleaned: dict[int, dict[str, Any]] = {}
+    for index, entry in enumerate(value):
+        field = f"targets.{index}"
+        if not isinstance(entry, Mapping):
+            raise InvalidInput(_("Give each target as an object."), field=field)
+        unknown = sorted(set(entry) - {"priority", *(f"{k}_minutes" for k in TARGET_KINDS)})
+        if unknown:
+            raise InvalidInput(_("Unknown field %(name)s.") % {"name": unknown[0]},
+                               field=f"{field}.{unknown[0]}")  # fmt: skip
+        priority = entry.get("priority")
+        if priority not in Priority.values or isinstance(priority, bool):
+            raise InvalidInput(_("Choose a priority."), field=f"{field}.priority")
+        if priority in cleaned:
+            raise InvalidInput(_("Each priority once, please."), field=f"{field}.priority")
+        row: dict[str, Any] = {"priority": priority}
+        for kind in TARGET_KINDS:
+            name = f"{kind}_minutes"
+            minutes = entry.get(name)
+            if minutes is not None and (
+                isinstance(minutes, bool)
+                or not isinstance(minutes, int)
+                or not 1 <= minutes <= MAX_TARGET_MINUTES
+            ):
+                raise InvalidInput(
+                    _("Give whole minutes from 1 to %(max)d, or nothing.")
+                    % {"max": MAX_TARGET_MINUTES},
+                    field=f"{field}.{name}",
+                )
+            row[name] = minutes
+        if any(row[f"{kind}_minutes"] is not None for kind in TARGET_KINDS):
+            cleaned[priority] = row
+    if not cleaned:
+        raise InvalidInput(_("Give at least one target."), field="targets")
+    return [cleaned[priority] for priority in sorted(cleaned)]
+
+
+def _actions(value: Any, *, field: str) -> list[dict[str, Any]]:
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        raise InvalidInput(_("Give the actions as a list."), field=field)
+    if len(value) > MAX_ACTIONS:
+        raise InvalidInput(_("At most %(count)d actions, please.") % {"count": MAX_ACTIONS},
+                           field=field)  # fmt: skip
+    cleaned: list[dict[str, Any]] = []
+    for index, action in enumerate(value):
+        where = f"{field}.{index}"
+        if not isinstance(action, Mapping) or action.get("type") not in ACTION_TYPES:
+            raise InvalidInput(_("Choose an action."), field=f"{where}.type")
+        kind = action["type"]
+        if any(item["type"] == kind for item in cleaned):
+            raise InvalidInput(_("Each action once, please."), field=f"{where}.type")
+        if kind == NOTIFY:
+            cleaned.append({"type": NOTIFY, "to": _notify_audiences(action.get("to"), where)})
+        elif kind == REASSIGN:
+            cleaned.append(_reassign_action(action, where))
+        else:
+            cleaned.append({"type": RAISE_PRIORITY})
+    return cleaned
+
+
+def _notify_audiences(value: Any, where: str) -> list[str]:
+    if (
+        isinstance(value, str | bytes)
+        or not isinstance(value, Sequence)
+        or not value
+        or any(item not in NOTIFY_AUDIENCES for item in value)
+    ):
+        raise InvalidInput(
+            _("Notify some of: %(choices)s.") % {"choices": ", ".join(NOTIFY_AUDIENCES)},
+            field=f"{where}.to",
+        )
+    return [item for item in NOTIFY_AUDIENCES if item in value]
+
+
+def _reassign_action(action: Mapping[str, Any], where: str) -> dict[str, Any]:
+    team_id, user_id = action.get("team_id"), action.get("user_id")
+    if team_id is None and user_id is None:
+        raise InvalidInput(_("Choose a person or a team to reassign to."), field=f"{where}.user_id")
+    team = None
+    if team_id is not None:
+        team = Team.objects.filter(pk=team_id).first() if isinstance(team_id, int) else None
+        if team is None:
+            raise InvalidInput(_("There is no team %(id)s.") % {"id": team_id},
+                               field=f"{where}.team_id")  # fmt: skip
+    if user_id is not None:
+        user = User.objects.filter(pk=user_id).first() if isinstance(user_id, int) else None
+        if user is None or not (user.is_active and user.is_agent_staff):
+            raise InvalidInput(_("%(id)s is not someone who can be assigned conversations.")
+                               % {"id": user_id}, field=f"{where}.user_id")  # fmt: skip
+        if team is not None and not Membership.objects.filter(team=team, user=user).exists():
+            raise InvalidInput(
+                _("%(name)s is not a member of %(team)s.") % {"name": user, "team": team},
+                field=f"{where}.user_id",
+            )
+    return {"type": REASSIGN, "team_id": team_id, "user_id": user_id}
+
+
+def _policy_name(value: Any, *, exclude: int | None = None) -> str:
+    name = clean_text(value, field="name", max_length=100, required=True)
+    taken = SlaPolicy.objects.filter(name__iexact=name)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude)
+    if taken.exists():
+        raise InvalidInput(_("A policy with this name already exists."), field="name")
+    return name
+
+
+def _time_basis(value: Any) -> str:
+    if value not in TimeBasis.values:
+        raise InvalidInput(_("Choose business hours or calendar time."), field="time_basis")
+    return str(value)
+
+
+def _warning_percent(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 99:  # noqa: PLR2004
+        raise InvalidInput(_("Give a share from 1 to 99 %."), field="warning_percent")
+    return value
+
+
+def _calendar_id(calendar: BusinessCalendar | None, time_basis: str) -> int | None:
+    # A calendar-time policy counts on no calendar; keeping one would only mislead.
+    if calendar is None or time_basis == TimeBasis.CALENDAR:
+        return None
+    return calendar.pk
+
+
+def _policy_audience(by: User | None) -> Audience:
+    return Audience(user_ids=frozenset({by.pk} if by is not None else set()))
+
+
+def _policy_values(policy: SlaPolicy) -> dict[str, Any]:
+    return {
+        "name": policy.name,
+        "active": policy.active,
+        "conditions": policy.conditions,
+        "targets": policy.targets,
+        "time_basis": policy.time_basis,
+        "calendar_id": policy.calendar_id,
+        "warning_percent": policy.warning_percent,
+        "warning_actions": policy.warning_actions,
+        "breach_actions": policy.breach_actions,
+    }
+
+
+def create_policy(
+    *,
+    by: User | None,
+    name: str,
+    targets: Sequence[Mapping[str, Any]],
+    conditions: Mapping[str, Any] | None = None,
+    time_basis: str = TimeBasis.BUSINESS,
+    calendar: BusinessCalendar | None = None,
+    warning_percent: int = 75,
+    warning_actions: Sequence[Mapping[str, Any]] = (),
+    breach_actions: Sequence[Mapping[str, Any]] = (),
+    active: bool = True,
+    via: str = Via.SYSTEM,
+) -> SlaPolicy:
+    """Add a policy after the others (the first matching one applies: move it up to win)."""
+    require_admin(by, _("Only admins may add SLA policies."))
+    basis = _time_basis(time_basis)
+    values = {
+        "targets": _targets(targets),
+        "conditions": _conditions(conditions or {}),
+        "time_basis": basis,
+        "calendar_id": _calendar_id(calendar, basis),
+        "warning_percent": _warning_percent(warning_percent),
+        "warning_actions": _actions(warning_actions, field="warning_actions"),
+        "breach_actions": _actions(breach_actions, field="breach_actions"),
+        "active": bool(active),
+    }
+    with transaction.atomic():
+        # The table lock of the ordering: two admins adding at once get distinct positions.
+        last = SlaPolicy.objects.select_for_update().order_by("-position").first()
+        clean_name = _policy_name(name)
+        try:
+            with transaction.atomic():
+                policy = SlaPolicy.objects.create(
+                    name=clean_name,
+                    position=(last.position + 1) if last is not None else 1,
+                    **values,
+                )
+        except IntegrityError:
+            raise InvalidInput(_("A policy with this name already exists."), field="name") from None
+        record_event(policy, action="sla_policy.created", actor=by, via=via,
+                     data={**_policy_values(policy), "position": policy.position})  # fmt: skip
+        publish(SlaPolicyChanged(via=via, audience=_policy_audience(by), policy_id=policy.pk,
+                                 change="created"))  # fmt: skip
+    return policy
+
+
+def update_policy(
+    policy: SlaPolicy,
+    *,
+    by: User | None,
+    name: str | None = None,
+    targets: Sequence[Mapping[str, Any]] | None = None,
+    conditions: Mapping[str, Any] | None = None,
+    time_basis: str | None = None,
+    calendar: BusinessCalendar | None = _UNSET,
+    warning_percent: int | None = None,
+    warning_actions: Sequence[Mapping[str, Any]] | None = None,
+    breach_actions: Sequence[Mapping[str, Any]] | None = None,
+    active: bool | None = None,
+    via: str = Via.SYSTEM,
+) -> SlaPolicy:
+    """Change any part; None keeps it (for `calendar`, leaving it out keeps it: None is the
+    default calendar)."""
+    require_admin(by, _("Only admins may change SLA policies."))
+    with transaction.atomic():
+        locked = SlaPolicy.objects.select_for_update().get(pk=policy.pk)
+        basis = locked.time_basis if time_basis is None else _time_basis(time_basis)
+        given = calendar if calendar is not _UNSET else locked.calendar
+        candidates: dict[str, Any] = {
+            "name": None if name is None else _policy_name(name, exclude=locked.pk),
+            "targets": None if targets is None else _targets(targets),
+            "conditions": None if conditions is None else _conditions(conditions),
+            "time_basis": basis,
+            "calendar_id": _calendar_id(given, basis),
+            "warning_percent": None if warning_percent is None else _warning_percent(
+                warning_percent),
+            "warning_actions": None if warning_actions is None else _actions(
+                warning_actions, field="warning_actions"),
+            "breach_actions": None if breach_actions is None else _actions(
+                breach_actions, field="breach_actions"),
+            "active": None if active is None else bool(active),
+        }  # fmt: skip
+        changed = {
+            key: value
+            for key, value in candidates.items()
+            if (value is not None or key == "calendar_id") and getattr(locked, key) != value
+        }
+        if not changed:
+            return locked
+        for key, value in changed.items():
+            setattr(locked, key, value)
+        locked.updated_at = timezone.now()
+        try:
+            with transaction.atomic():
+                locked.save(update_fields=[*changed, "updated_at"])
+        except IntegrityError:
+            raise InvalidInput(_("A policy with this name already exists."), field="name") from None
+        record_event(locked, action="sla_policy.updated", actor=by, via=via, data=changed)
+        publish(SlaPolicyChanged(via=via, audience=_policy_audience(by), policy_id=locked.pk,
+                                 change="updated"))  # fmt: skip
+    return SlaPolicy.objects.select_related("calendar").get(pk=locked.pk)
+
+
+def delete_policy(policy: SlaPolicy, *, by: User | None, via: str = Via.SYSTEM) -> None:
+    """Remove a policy; conversations it applied to fall to the next matching one."""
+    require_admin(by, _("Only admins may delete SLA policies."))
+    with transaction.atomic():
+        locked = SlaPolicy.objects.select_for_update().get(pk=policy.pk)
+        record_event(locked, action="sla_policy.deleted", actor=by, via=via,
+                     data={"name": locked.name})  # fmt: skip
+        policy_id = locked.pk
+        locked.delete()
+        publish(SlaPolicyChanged(via=via, audience=_policy_audience(by), policy_id=policy_id,
+                                 change="deleted"))  # fmt: skip
+
+
+def reorder_policies(
+    *, by: User | None, policy_ids: Sequence[int], via: str = Via.SYSTEM
+) -> list[SlaPolicy]:
+    """Put the policies in this order (every policy, each once): the first match applies."""
+    require_admin(by, _("Only admins may reorder SLA policies."))
+    with transaction.atomic():
+        current = list(SlaPolicy.objects.select_for_update().order_by("position", "id"))
+        wanted = list(policy_ids)
+        if sorted(wanted) != sorted(p.pk for p in current):
+            raise InvalidInput(_("List every policy once, in the new order."), field="policy_ids")
+        by_id = {p.pk: p for p in current}
+        previous = [p.pk for p in current]
+        if wanted == previous:
+            return current
+        now = timezone.now()
+        ordered = []
+        for position, pk in enumerate(wanted, start=1):
+            item = by_id[pk]
+            item.position = position
+            item.updated_at = now
+            ordered.append(item)
+        SlaPolicy.objects.bulk_update(ordered, ["position", "updated_at"])
+        for item in ordered:
+            record_event(item, action="sla_policy.reordered", actor=by, via=via,
+                         data={"position": item.position, "order": wanted})  # fmt: skip
+        publish(SlaPolicyChanged(via=via, audience=_policy_audience(by), policy_id=wanted[0],
+                                 change="reordered"))  # fmt: skip
+    return ordered
+
+
+def move_policy(
+    policy: SlaPolicy, *, by: User | None, steps: int, via: str = Via.SYSTEM
+) -> list[SlaPolicy]:
+    """Move one policy up (negative steps) or down the order."""
+    ids = list(SlaPolicy.objects.order_by("position", "id").values_list("pk", flat=True))
+    if policy.pk not in ids:
+        raise NotFound(_("No such policy."))
+    index = ids.index(policy.pk)
+    target = max(0, min(len(ids) - 1, index + steps))
+    ids.insert(target, ids.pop(index))
+    return reorder_policies(by=by, policy_ids=ids, via=via)

@@ -31,8 +31,10 @@ from frontdesk.conversations import selectors, services
 from frontdesk.conversations.models import Conversation, Priority, SavedView, Status
 from frontdesk.conversations.selectors import (
     BUILTIN_VIEWS,
+    FOLLOWING_VIEWS,
     VIEW_MINE,
 )
+from frontdesk.conversations.sla_badges import SlaBadge, conversation_badge
 from frontdesk.conversations.views.inbox_forms import (
     BULK_ASSIGN,
     BULK_STATUS,
@@ -65,7 +67,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_required
 def inbox_view(request: HttpRequest, view: str) -> HttpResponse:
-    if view not in BUILTIN_VIEWS:
+    if view not in BUILTIN_VIEWS and view not in FOLLOWING_VIEWS:
         raise Http404(_("No such view."))
     return _inbox(request, view=view)
 
@@ -110,7 +112,7 @@ def _inbox(request: HttpRequest, *, view: str = "", saved: SavedView | None = No
     query = {k: str(v) for k, v in data.items() if k in (*FILTER_NAMES, "sort") and v}
     context: dict[str, Any] = {
         "section": "inbox",
-        "title": saved.name if saved else BUILTIN_VIEWS[view],
+        "title": saved.name if saved else {**BUILTIN_VIEWS, **FOLLOWING_VIEWS}[view],
         "view": view,
         "saved": saved,
         "form": form,
@@ -156,11 +158,13 @@ class InboxRow:
     activity: datetime
     activity_iso: str
     activity_title: str
+    sla: SlaBadge | None = None
 
 
 def inbox_rows(conversations: Iterable[Conversation]) -> list[InboxRow]:
     status_labels = {value: str(label) for value, label in Status.choices}
     priority_labels = {value: str(label) for value, label in Priority.choices}
+    now = timezone.now()
     rows = []
     for c in conversations:
         local = timezone.localtime(c.last_activity_at)
@@ -180,6 +184,7 @@ def inbox_rows(conversations: Iterable[Conversation]) -> list[InboxRow]:
                 activity=c.last_activity_at,
                 activity_iso=local.isoformat(),
                 activity_title=formats.date_format(local, "SHORT_DATETIME_FORMAT"),
+                sla=conversation_badge(c, now),
             )
         )
     return rows
@@ -233,10 +238,24 @@ def rail(request: HttpRequest) -> HttpResponse:
         }
         for v in selectors.list_saved_views(user)
     ]
+    following = [
+        {"url": _view_url(view), "label": label, "current": current == ("view", view)}
+        for view, label in FOLLOWING_VIEWS.items()
+    ]
+    # Supervisors and admins watch the SLA risks of their teams (a page of the sla app).
+    at_risk = None
+    if user.is_active and (user.is_admin or user.is_supervisor):
+        at_risk = {"url": reverse("sla:at_risk"), "current": current == ("at_risk", None)}
     return render(
         request,
         "conversations/_rail.html",
-        {"builtin": builtin, "saved_views": saved, "count_cap": selectors.COUNT_CAP},
+        {
+            "builtin": builtin,
+            "following": following,
+            "at_risk": at_risk,
+            "saved_views": saved,
+            "count_cap": selectors.COUNT_CAP,
+        },
     )
 
 
@@ -253,6 +272,8 @@ def _current(request: HttpRequest) -> tuple[str, Any] | None:
         return ("view", match.kwargs.get("view"))
     if match.view_name == "conversations:saved_view":
         return ("saved", match.kwargs.get("pk"))
+    if match.view_name == "sla:at_risk":
+        return ("at_risk", None)
     return None
 
 

@@ -14,6 +14,7 @@ from frontdesk.conversations.models import Channel, Priority, Status
 from frontdesk.conversations.selectors import (
     SORT_ACTIVITY,
     SORT_CREATED,
+    SORT_DUE,
     SORT_PRIORITY,
     UNASSIGNED,
     ConversationFilters,
@@ -35,6 +36,7 @@ SORT_CHOICES = [
     (SORT_ACTIVITY, _("Last activity")),
     (SORT_CREATED, _("Newest created")),
     (SORT_PRIORITY, _("Priority")),
+    (SORT_DUE, _("Due soonest")),
 ]
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 
