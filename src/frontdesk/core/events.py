@@ -3,13 +3,20 @@
 Services publish frozen dataclasses; subscribers run only after the
 surrounding transaction commits, so a rolled-back change never leaks out as
 mail, a webhook or a websocket push. Subscribers never call each other.
+
+A change the system makes on behalf of a rule (an automation) runs inside
+`caused_by(cause)`. Every event published meanwhile keeps that cause, and its
+subscribers run with it as `current_cause()`: so a reaction knows which rule,
+and which chain of rules, led to the change it sees (docs/adr/0007).
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -45,6 +52,50 @@ class NotificationsChanged(DomainEvent):
     """
 
 
+@dataclass(frozen=True)
+class Cause:
+    """A rule acting as the system: what it is, and the chain of rules that led to it.
+
+    `chain` holds a key ("<kind>:<id>") for every rule in the chain, oldest first and
+    this one last; its length is the chain's depth.
+    """
+
+    kind: str
+    id: int
+    name: str
+    chain: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+    @property
+    def depth(self) -> int:
+        return len(self.chain)
+
+    def audit(self) -> dict[str, Any]:
+        """The cause as an audit row records it."""
+        return {"kind": self.kind, "id": self.id, "name": self.name, "chain": list(self.chain)}
+
+
+_cause: ContextVar[Cause | None] = ContextVar("frontdesk_event_cause", default=None)
+
+
+def current_cause() -> Cause | None:
+    """The rule on whose behalf the current code runs; None for people and channels."""
+    return _cause.get()
+
+
+@contextmanager
+def caused_by(cause: Cause | None) -> Iterator[None]:
+    """Run a block on behalf of `cause`: the events it publishes carry it to their subscribers."""
+    token = _cause.set(cause)
+    try:
+        yield
+    finally:
+        _cause.reset(token)
+
+
 E = TypeVar("E", bound=DomainEvent)
 Handler = Callable[[Any], None]
 
@@ -62,11 +113,20 @@ def unsubscribe(event_type: type[E], handler: Callable[[E], None]) -> None:
 
 
 def publish(event: DomainEvent) -> None:
-    """Deliver `event` to its subscribers once the current transaction commits."""
-    transaction.on_commit(lambda: _dispatch(event), robust=False)
+    """Deliver `event` to its subscribers once the current transaction commits.
+
+    The cause in effect now travels with it: the commit may come later, outside the block.
+    """
+    cause = _cause.get()
+    transaction.on_commit(lambda: _dispatch(event, cause), robust=False)
 
 
-def _dispatch(event: DomainEvent) -> None:
+def _dispatch(event: DomainEvent, cause: Cause | None = None) -> None:
+    with caused_by(cause):
+        _deliver(event)
+
+
+def _deliver(event: DomainEvent) -> None:
     for event_type, handlers in list(_subscribers.items()):
         if not isinstance(event, event_type):
             continue
