@@ -74,18 +74,22 @@ def test_the_first_matching_active_policy_applies_in_their_order(
         ("channels", {"channel": "chat"}, {"channel": "email"}),
         ("customer_ids", {"customer": "customer"}, {"customer": "other_customer"}),
         ("company_ids", {"customer": "customer"}, {"customer": "other_customer"}),
-        ("mailbox_ids", {"mailbox_id": 7}, {"mailbox_id": 8}),
+        ("mailbox_ids", {"mailbox_id": "support"}, {"mailbox_id": "sales"}),
     ],
 )
 def test_each_condition_kind_matches_any_of_its_values(
     people: Personas, kind: str, matching: dict[str, Any], other: dict[str, Any]
 ) -> None:
+    mailboxes = {
+        name: Mailbox.objects.create(name=name, email=f"{name}@example.com").pk
+        for name in ("support", "sales", "billing")
+    }
     values: dict[str, list[Any]] = {
         "priorities": [Priority.HIGH, Priority.URGENT],
         "channels": ["chat", "phone"],
         "customer_ids": [people.customer.pk],
         "company_ids": [people.company.pk],
-        "mailbox_ids": [7, 9],
+        "mailbox_ids": [mailboxes["support"], mailboxes["billing"]],
     }
     policy = create_policy(by=people.admin, name="One kind", conditions={kind: values[kind]},
                            targets=[targets(first=60)])  # fmt: skip
@@ -93,6 +97,8 @@ def test_each_condition_kind_matches_any_of_its_values(
 
     def facts(**given: Any) -> Any:
         customer = getattr(people, given.pop("customer", "customer"))
+        if "mailbox_id" in given:
+            given["mailbox_id"] = mailboxes[given["mailbox_id"]]
         row = (1, "open", given.pop("priority", Priority.NORMAL), given.pop("channel", "email"),
                people.orders.pk, customer.pk, customer.company_id, NOON, NOON, None, NOON, None,
                None, None)  # fmt: skip
@@ -289,3 +295,11 @@ def test_deleting_the_policy_hands_its_conversations_to_the_next_match(
     timers.refresh_open_conversations()
 
     assert applied(conversation.pk) == "Silver"
+
+
+def test_a_policy_naming_a_mailbox_that_does_not_exist_is_refused(people: Personas) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        create_policy(by=people.admin, name="Ghost", conditions={"mailbox_ids": [999]},
+                      targets=[targets(first=60)])  # fmt: skip
+
+    assert refused.value.field == "conditions.mailbox_ids"

@@ -7,6 +7,8 @@ only; the original of a message, for the staff who may see its conversation.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
@@ -117,3 +119,38 @@ def read_original(record: InboundMessage) -> bytes | None:
     except FileNotFoundError:
         return None
     return data
+
+
+# --- for the engines (SLA policies, routing rules) that match on the mailbox --------------------
+
+
+def mailbox_names() -> list[tuple[int, str]]:
+    """Every mailbox as (id, name), for the condition fields of policy and rule forms."""
+    return [
+        (pk, str(name))
+        for pk, name in Mailbox.objects.order_by("name", "id").values_list("id", "name")
+    ]
+
+
+def existing_mailbox_ids(ids: set[int]) -> set[int]:
+    if not ids:
+        return set()
+    return set(Mailbox.objects.filter(pk__in=ids).values_list("id", flat=True))
+
+
+def first_mailbox_ids(conversation_ids: Iterable[int]) -> dict[int, int]:
+    """The mailbox each conversation's first mail came in through; conversations that came
+    by another channel are left out."""
+    ids = list(conversation_ids)
+    if not ids:
+        return {}
+    rows = (
+        InboundMessage.objects.filter(conversation_id__in=ids, mailbox_id__isnull=False)
+        .order_by("received_at", "id")
+        .values_list("conversation_id", "mailbox_id")
+    )
+    found: dict[int, int] = {}
+    for conversation_id, mailbox_id in rows:
+        if conversation_id is not None and mailbox_id is not None:
+            found.setdefault(conversation_id, mailbox_id)
+    return found

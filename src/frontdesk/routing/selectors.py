@@ -14,7 +14,6 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from django.apps import apps
 from django.db import connection
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
@@ -30,6 +29,7 @@ from frontdesk.conversations.models import (
 )
 from frontdesk.core.errors import NotFound
 from frontdesk.customers.models import Customer
+from frontdesk.mail import selectors as mail_selectors
 from frontdesk.routing.matching import (
     TEXT_LIMIT,
     Conditions,
@@ -125,24 +125,6 @@ def capacities_of_team(user: User, team: Team) -> dict[int, dict[str, int]]:
     return result
 
 
-def mailbox_choices() -> list[tuple[int, str]]:
-    """Mailboxes by name, for the rule form; read by model name because the mail app sits
-    beside this one in the layers, and routing needs only their ids and names."""
-    if not apps.is_installed("frontdesk.mail"):
-        return []
-    mailbox = apps.get_model("mail", "Mailbox")
-    return [(pk, str(name)) for pk, name in mailbox.objects.order_by("name", "id").values_list(
-        "id", "name"
-    )]  # fmt: skip
-
-
-def existing_mailbox_ids(ids: set[int]) -> set[int]:
-    if not ids or not apps.is_installed("frontdesk.mail"):
-        return set()
-    mailbox = apps.get_model("mail", "Mailbox")
-    return set(mailbox.objects.filter(pk__in=ids).values_list("id", flat=True))
-
-
 # --- what a conversation looks like to the rules ------------------------------------------------
 
 
@@ -212,26 +194,6 @@ def first_matching_rule(rules: RuleSet, facts: Facts) -> RoutingRule | None:
     return None
 
 
-def _mailbox_ids_of(conversation_ids: list[int]) -> dict[int, int]:
-    """The mailbox each conversation came in by, from the mail app's intake record.
-
-    Read by model name: the mail app sits beside routing in the layers, and a
-    conversation row does not say which address the customer wrote to.
-    """
-    if not conversation_ids or not apps.is_installed("frontdesk.mail"):
-        return {}
-    inbound = apps.get_model("mail", "InboundMessage")
-    rows = (
-        inbound.objects.filter(conversation_id__in=conversation_ids, mailbox_id__isnull=False)
-        .order_by("received_at", "id")
-        .values_list("conversation_id", "mailbox_id")
-    )
-    found: dict[int, int] = {}
-    for conversation_id, mailbox_id in rows:
-        found.setdefault(conversation_id, mailbox_id)
-    return found
-
-
 def _first_texts(ids: list[int]) -> dict[int, str]:
     """The text of each conversation's first message."""
     if len(ids) == 1:
@@ -276,7 +238,7 @@ def facts_for(
         for conversation_id, name in rows:
             tag_names.setdefault(conversation_id, set()).add(name)
     first_texts = _first_texts(ids)
-    mailboxes = _mailbox_ids_of(ids) if mailbox else {}
+    mailboxes = mail_selectors.first_mailbox_ids(ids) if mailbox else {}
     return {
         c.pk: _facts(
             channel=c.channel,
@@ -383,7 +345,7 @@ def read_for_routing(conversation_id: int, *, tags: bool, mailbox: bool) -> ForR
         merged_into_id=merged_into_id,
         facts=_facts(
             channel=channel,
-            mailbox_id=_mailbox_ids_of([pk]).get(pk) if mailbox else None,
+            mailbox_id=mail_selectors.first_mailbox_ids([pk]).get(pk) if mailbox else None,
             declared=(language, customer_language),
             tags=names,
             customer_id=customer_id,

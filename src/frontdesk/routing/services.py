@@ -64,6 +64,7 @@ from frontdesk.core.events import Audience, publish
 from frontdesk.core.models import Via
 from frontdesk.core.validation import clean_text
 from frontdesk.customers.models import Company, Customer
+from frontdesk.mail import selectors as mail_selectors
 from frontdesk.routing import selectors
 from frontdesk.routing.events import (
     ConversationRouted,
@@ -146,7 +147,7 @@ def _existing(ids: list[int], found: set[int], *, field: str) -> list[int]:
 
 def _mailbox_ids(values: Any) -> list[int]:
     ids = _ids(values, field="mailbox_ids")
-    return _existing(ids, selectors.existing_mailbox_ids(set(ids)), field="mailbox_ids")
+    return _existing(ids, mail_selectors.existing_mailbox_ids(set(ids)), field="mailbox_ids")
 
 
 def _customer_ids(values: Any) -> list[int]:

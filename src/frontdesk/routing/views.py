@@ -18,6 +18,7 @@ from frontdesk.conversations.views.inbox import inbox_rows
 from frontdesk.core.errors import ServiceError
 from frontdesk.core.forms import submit
 from frontdesk.core.models import Via
+from frontdesk.mail import selectors as mail_selectors
 from frontdesk.routing import selectors, services
 from frontdesk.routing.forms import RuleForm, TeamAssignmentForm
 from frontdesk.routing.models import AssignmentMode, RoutingRule
@@ -34,7 +35,7 @@ def _page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpR
 @admin_required
 def rules(request: HttpRequest) -> HttpResponseBase:
     found = selectors.list_rules(acting_user(request))
-    mailboxes = dict(selectors.mailbox_choices())
+    mailboxes = dict(mail_selectors.mailbox_names())
     rows = [(rule, _conditions(rule, mailboxes), _actions(rule)) for rule in found]
     return _page(request, "routing/rules.html", {"rows": rows, "last": len(rows) - 1})
 
@@ -77,7 +78,7 @@ def _actions(rule: RoutingRule) -> list[str]:
 @admin_required
 def rule_new(request: HttpRequest) -> HttpResponseBase:
     admin = acting_user(request)
-    form = RuleForm(request.POST or None, mailboxes=selectors.mailbox_choices())
+    form = RuleForm(request.POST or None, mailboxes=mail_selectors.mailbox_names())
     created: list[int] = []
 
     def save(_data: dict[str, Any]) -> None:
@@ -94,7 +95,7 @@ def rule_new(request: HttpRequest) -> HttpResponseBase:
 def rule_edit(request: HttpRequest, pk: int) -> HttpResponseBase:
     admin = acting_user(request)
     rule = or_404(lambda: selectors.access_rule(admin, pk))
-    mailboxes = selectors.mailbox_choices()
+    mailboxes = mail_selectors.mailbox_names()
     if request.method == "POST":
         form = RuleForm(request.POST, mailboxes=mailboxes)
     else:

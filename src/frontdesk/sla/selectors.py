@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.apps import apps
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +20,7 @@ from frontdesk.conversations.models import ACTIVE_STATUSES, Conversation
 from frontdesk.conversations.permissions import sees_everything
 from frontdesk.core.errors import NotFound, PermissionDenied
 from frontdesk.core.pagination import DEFAULT_LIMIT, keyset_page
+from frontdesk.mail import selectors as mail_selectors
 from frontdesk.sla.models import BusinessCalendar, ConversationSla, SlaPolicy, Target
 
 
@@ -71,19 +71,8 @@ def access_policy(user: User, policy_id: int) -> SlaPolicy:
 
 
 def mailbox_choices(user: User) -> list[tuple[int, str]]:
-    """Mailboxes as (id, name) for the policy form.
-
-    The mail app sits above this one, so its rows are read by name rather than imported;
-    without it there are none.
-    """
-    if not is_staff_member(user):
-        return []
-    try:
-        mailbox = apps.get_model("mail", "Mailbox")
-    except LookupError:
-        return []
-    rows = mailbox.objects.order_by("name", "id").values_list("id", "name")
-    return [(pk, str(name)) for pk, name in rows]
+    """Mailboxes as (id, name) for the policy form."""
+    return mail_selectors.mailbox_names() if is_staff_member(user) else []
 
 
 def staff_choices(user: User) -> list[tuple[int, str]]:

@@ -32,6 +32,7 @@ from frontdesk.core.events import Audience, publish
 from frontdesk.core.models import Via
 from frontdesk.core.validation import clean_text
 from frontdesk.customers.models import Company, Customer
+from frontdesk.mail.models import Mailbox
 from frontdesk.sla.events import (
     BusinessCalendarCreated,
     BusinessCalendarDeleted,
@@ -556,7 +557,12 @@ def _conditions(value: Any) -> dict[str, list[Any]]:
                 raise InvalidInput(error.detail, field=field) from None
         else:
             cleaned[kind] = _id_list(raw, field=field)
-    for kind, model in (("team_ids", Team), ("customer_ids", Customer), ("company_ids", Company)):
+    for kind, model in (
+        ("team_ids", Team),
+        ("customer_ids", Customer),
+        ("company_ids", Company),
+        ("mailbox_ids", Mailbox),
+    ):
         if kind in cleaned:
             _check_exist(model, cleaned[kind], field=f"conditions.{kind}")
     return cleaned

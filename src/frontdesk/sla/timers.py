@@ -21,7 +21,6 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from django.apps import apps
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -38,6 +37,7 @@ from frontdesk.conversations.models import (
 from frontdesk.core.errors import ServiceError
 from frontdesk.core.events import Audience, publish
 from frontdesk.core.models import Event, Via
+from frontdesk.mail import selectors as mail_selectors
 from frontdesk.sla import clock
 from frontdesk.sla.events import SlaBreached, SlaEscalated, SlaWarning
 from frontdesk.sla.models import BusinessCalendar, ConversationSla, SlaPolicy
@@ -143,7 +143,7 @@ def _facts_of(
         )
     mailbox_id = row.mailbox_id if row is not None else None
     if row is None and values[FACT_COLUMNS.index("channel")] == Channel.EMAIL:
-        mailbox_id = _mailbox_ids([conversation_id]).get(conversation_id)
+        mailbox_id = mail_selectors.first_mailbox_ids([conversation_id]).get(conversation_id)
     return facts_from(values, tags=tags, mailbox_id=mailbox_id)
 
 
@@ -162,27 +162,6 @@ def _timers_of(row: ConversationSla) -> clock.Timers:
 def _model_of(timers: clock.Timers) -> ConversationSla:
     values = {name: getattr(timers, name) for name in clock.TIMER_ATTRS}
     return ConversationSla(**values, updated_at=timezone.now())
-
-
-def _mailbox_ids(conversation_ids: Sequence[int]) -> dict[int, int]:
-    """The mailbox each email conversation came in through.
-
-    The mail app sits above this one, so its intake rows are read by name, not imported;
-    without the mail app there are no mailboxes to match.
-    """
-    try:
-        inbound = apps.get_model("mail", "InboundMessage")
-    except LookupError:
-        return {}
-    found: dict[int, int] = {}
-    rows = (
-        inbound.objects.filter(conversation_id__in=conversation_ids, mailbox_id__isnull=False)
-        .order_by("received_at", "id")
-        .values_list("conversation_id", "mailbox_id")
-    )
-    for conversation_id, mailbox_id in rows:
-        found.setdefault(conversation_id, mailbox_id)
-    return found
 
 
 def _status_changed_at(conversation_id: int) -> datetime | None:
@@ -628,7 +607,7 @@ def _refresh_batch(
     tags = _tags(ids[0], ids[-1]) if any(policy.uses_tags for policy in policies) else {}
     channel = FACT_COLUMNS.index("channel")
     new_email = [v[0] for v in batch if v[0] not in stored and v[channel] == Channel.EMAIL]
-    mailboxes = _mailbox_ids(new_email) if new_email else {}
+    mailboxes = mail_selectors.first_mailbox_ids(new_email) if new_email else {}
     computing = time.perf_counter()
     result.read_s += computing - started
     changed: list[clock.Timers] = []
