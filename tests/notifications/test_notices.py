@@ -164,6 +164,22 @@ def test_what_the_system_does_sends_nothing(
     assert mailoutbox == []
 
 
+@pytest.mark.django_db
+def test_an_assignment_made_by_a_rule_tells_the_assignee(
+    people: Personas, on_commit: Any, mailoutbox: list[mail.EmailMessage]
+) -> None:
+    """Routing, SLA escalations and triggers act as the system, but on a rule's behalf:
+    unlike an import, the agent they give work to must hear of it."""
+    conversation = _conversation(people)
+    rule = {"kind": "routing_rule", "id": 7, "name": "Orders in Thai"}
+
+    with on_commit():
+        services.assign(conversation, by=None, assignee=people.agent, via=Via.SYSTEM, cause=rule)
+
+    [sent] = _mails_to(mailoutbox, people.agent)
+    assert f"Conversation #{conversation.number} was assigned to you." in str(sent.body)
+
+
 # --- customer messages ----------------------------------------------------------------------
 
 

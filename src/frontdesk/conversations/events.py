@@ -54,6 +54,9 @@ class ConversationAssigned(ConversationEvent):
     previous_assignee_id: int | None
     # Who made the change (None: the system); notices skip people assigning themselves.
     actor_id: int | None
+    # Made by a rule (routing, SLA escalation, a trigger) rather than by a person, an import
+    # or the demo loader: worth telling the new assignee about, though `via` is system.
+    automatic: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,6 +64,7 @@ class ConversationTeamChanged(ConversationEvent):
     team_id: int | None
     previous_team_id: int | None
     actor_id: int | None = None
+    automatic: bool = False  # as on ConversationAssigned
 
 
 @dataclass(frozen=True, kw_only=True)

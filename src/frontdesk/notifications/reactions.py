@@ -2,7 +2,8 @@
 
 Only what someone else did is worth a notice: taking a conversation yourself
 or a reply's automatic assignment to its author tells nobody, and neither does
-anything the system itself did (imports, demo data: `via` is system). Mail
+anything the system itself did (imports, demo data: `via` is system), unless
+a rule did it (routing, an SLA escalation, a trigger: `automatic`). Mail
 intake comes through as `via` email, so a new mail does tell the team. The
 handlers decide from the event alone and enqueue one task each, however many
 people it may reach; the task reads fresh rows and the recipients'
@@ -24,8 +25,15 @@ from frontdesk.core.models import Via
 from frontdesk.notifications import tasks
 
 
+def _by_the_system(
+    event: ConversationAssigned | ConversationTeamChanged | ConversationTransferred,
+) -> bool:
+    """Imports and demo data: `via` system with no rule behind it."""
+    return event.via == Via.SYSTEM and not getattr(event, "automatic", False)
+
+
 def notify_assignee(event: ConversationAssigned | ConversationTransferred) -> None:
-    if event.via == Via.SYSTEM or event.assignee_id is None:
+    if _by_the_system(event) or event.assignee_id is None:
         return
     if event.assignee_id in (event.actor_id, event.previous_assignee_id):
         return
@@ -48,7 +56,7 @@ def notify_team_of_new(event: ConversationCreated) -> None:
 
 
 def notify_team_of_arrival(event: ConversationTeamChanged | ConversationTransferred) -> None:
-    if event.via == Via.SYSTEM or event.team_id is None:
+    if _by_the_system(event) or event.team_id is None:
         return
     if event.team_id == event.previous_team_id:
         return  # a transfer to someone else in the same team
