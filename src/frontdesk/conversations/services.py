@@ -494,6 +494,7 @@ def set_team(
                 team_id=team_id,
                 previous_team_id=previous_team,
                 actor_id=by.pk if by is not None else None,
+                automatic=bool(cause),
             )
         )
         if previous_assignee != conv.assignee_id:
@@ -1135,6 +1136,7 @@ def _record_assignment(
             assignee_id=conv.assignee_id,
             previous_assignee_id=previous,
             actor_id=by.pk if by is not None else None,
+            automatic=bool(cause),
         )
     )
 
