@@ -43,11 +43,13 @@ INSTALLED_APPS = [
     "frontdesk.accounts",
     "frontdesk.customers",
     "frontdesk.conversations",
+    # Reactions run in this order after a commit: the SLA timers are recounted before
+    # realtime tells browsers to re-fetch, so a refreshed inbox shows the new due times.
+    "frontdesk.mail",
+    "frontdesk.sla",
     "frontdesk.portal",
     "frontdesk.realtime",
-    "frontdesk.mail",
     "frontdesk.notifications",
-    "frontdesk.sla",
     "frontdesk.routing",
     "frontdesk.automation",
 ]
