@@ -100,6 +100,17 @@ def placeholders(text: str) -> set[str]:
     return {a or b for a, b in PLACEHOLDER.findall(text)}
 
 
+def placeholders_fit(translation: str, ids: list[str]) -> bool:
+    """A translation uses the placeholders of its msgid. A plural form may also use those of
+    msgid_plural or leave out the count: a language with one form ("%(counter)s items"
+    for every number) needs the plural's, one with several may word its singular without it."""
+    used = placeholders(translation)
+    if len(ids) == 1:
+        return used == placeholders(ids[0])
+    each = [placeholders(text) for text in ids]
+    return set.intersection(*each) <= used <= set.union(*each)
+
+
 def catalog_problems(language: str, messages: list[Message]) -> list[str]:
     """What is missing or wrong in one language's catalogue, a line each."""
     po_path = LOCALE_DIR / language / "LC_MESSAGES" / "django.po"
@@ -123,7 +134,7 @@ def catalog_problems(language: str, messages: list[Message]) -> list[str]:
         if entry.fuzzy or not all(strings):
             problems.append(f"{language}: untranslated {ids[0]!r}")
             continue
-        if any(placeholders(text) != placeholders(ids[0]) for text in strings):
+        if not all(placeholders_fit(text, ids) for text in strings):
             problems.append(f"{language}: placeholders differ in {ids[0]!r}")
     return problems
 
