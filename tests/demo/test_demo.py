@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from frontdesk.accounts.models import Membership, Role, Team, User
+from frontdesk.automation.models import CannedReply, Macro
 from frontdesk.conversations.models import (
     Channel,
     Conversation,
@@ -25,6 +26,8 @@ from frontdesk.demo import DEMO_PASSWORD, load_demo
 from frontdesk.demo.content import KINDS, PLACEHOLDERS, render
 from frontdesk.demo.languages import LANGUAGES, PACKS
 from frontdesk.demo.loader import AGENTS, demo_anchor
+from frontdesk.routing.models import RoutingRule
+from frontdesk.sla.models import BusinessCalendar, SlaPolicy
 
 THAI = re.compile(r"[\u0e00-\u0e7f]")
 CYRILLIC = re.compile(r"[\u0400-\u04ff]")
@@ -137,6 +140,10 @@ def test_summary_counts_match_the_database() -> None:
         "companies": Company.objects.count(),
         "conversations": Conversation.objects.count(),
         "messages": Message.objects.count(),
+        "sla_policies": SlaPolicy.objects.count(),
+        "routing_rules": RoutingRule.objects.count(),
+        "macros": Macro.objects.count(),
+        "canned_replies": CannedReply.objects.count(),
     }
     assert summary["teams"] == 4
     assert summary["agents"] == 12
@@ -281,3 +288,14 @@ def test_gendered_forms_follow_the_writer() -> None:
 
     assert render(template, female=False, values={"order": "FD-1"}) == "Zamówiłem FD-1"
     assert render(template, female=True, values={"order": "FD-1"}) == "Zamówiłam FD-1"
+
+
+def test_the_demo_sets_up_office_hours_an_sla_policy_routing_and_a_macro() -> None:
+    summary = load_demo(conversations=0, seed=3)
+
+    assert summary["sla_policies"] == 1
+    assert BusinessCalendar.objects.get(is_default=True).time_zone == "Europe/Warsaw"
+    assert SlaPolicy.objects.get().calendar is not None
+    assert RoutingRule.objects.filter(team__name="Billing").exists()
+    assert set(CannedReply.objects.get().texts) == {"en", "pl", "cs"}
+    assert Macro.objects.filter(active=True).count() == 1

@@ -42,6 +42,7 @@ from frontdesk.customers.models import Company, Customer
 from frontdesk.customers.services import create_company, create_customer
 from frontdesk.demo.content import PRODUCT_AREAS, CompanyInfo, Scenario, render
 from frontdesk.demo.languages import LANGUAGES, PACKS
+from frontdesk.demo.rules import create_service_setup
 
 DEMO_PASSWORD = "demo-password-123"  # noqa: S105 - printed in the docs on purpose
 TEAM_NAMES = ("Orders", "Returns", "Technical", "Billing")
@@ -457,6 +458,7 @@ def load_demo(
     with transaction.atomic():
         _refuse_if_loaded()
         teams, agents = _create_staff()
+        setup = create_service_setup(teams)
         fields = _create_field_definitions()
         customers = _create_customers(company_specs, customer_specs)
         for plan in plans:
@@ -469,6 +471,7 @@ def load_demo(
         "companies": len(company_specs),
         "conversations": len(plans),
         "messages": messages,
+        **setup,
     }
 
 
