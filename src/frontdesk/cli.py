@@ -193,6 +193,13 @@ def build_parser() -> argparse.ArgumentParser:
     mail_import.add_argument(
         "--mailbox", metavar="EMAIL", help="the mailbox the mail was sent to (its default team)"
     )
+    mail_import.add_argument(
+        "--batch",
+        type=_positive_int,
+        default=100,
+        metavar="N",
+        help="messages committed together (100); 1 commits each on its own",
+    )
     mail_import.set_defaults(run=cmd_mail_import)
     mail_listen = mail_commands.add_parser(
         "listen",
@@ -514,14 +521,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
     require_migrated()
     connection.close()
     background = BackgroundWorker()
-    idle = idle_supervisor(background.worker_id)
-    idle.start()
-    try:
-        run_until_signalled(
-            background, banner=f"Frontdesk worker {background.worker_id} (Ctrl+C to stop)"
-        )
-    finally:
-        idle.stop()
+    run_until_signalled(
+        background,
+        banner=f"Frontdesk worker {background.worker_id} (Ctrl+C to stop)",
+        companions=[idle_supervisor(background.worker_id)],
+    )
     return EXIT_OK
 
 
@@ -666,7 +670,7 @@ def cmd_mail_import(args: argparse.Namespace) -> int:
 
     import json
 
-    from frontdesk.mail.intake import ingest_raw
+    from frontdesk.mail.intake import ingest_in_batches
     from frontdesk.mail.models import Mailbox
 
     mailbox = None
@@ -683,9 +687,11 @@ def cmd_mail_import(args: argparse.Namespace) -> int:
         "ignored": 0,
     }
     field = {"created": "conversations_created", "duplicate": "duplicates"}
-    for label, raw in mail_sources(path):
-        # An archive holds many messages per sender: the rate limit is for live traffic.
-        result = ingest_raw(raw, mailbox=mailbox, source=f"import:{label}", rate_limit=False)
+    mails = ((raw, f"import:{label}") for label, raw in mail_sources(path))
+    # An archive holds many messages per sender: the rate limit is for live traffic.
+    for result in ingest_in_batches(
+        mails, mailbox=mailbox, batch_size=args.batch, rate_limit=False
+    ):
         counts["messages"] += 1
         counts[field.get(result.outcome, result.outcome)] += 1
     if args.json:

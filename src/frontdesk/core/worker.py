@@ -15,9 +15,10 @@ import secrets
 import signal
 import socket
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from types import FrameType
+from typing import Protocol
 
 from django.conf import settings
 from django.db import DatabaseError, connections
@@ -127,11 +128,23 @@ class BackgroundWorker:
             connections.close_all()
 
 
-def run_until_signalled(worker: BackgroundWorker, *, banner: str = "") -> None:
+class Companion(Protocol):
+    """Something that runs beside the task worker (the IMAP IDLE watchers)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def run_until_signalled(
+    worker: BackgroundWorker, *, banner: str = "", companions: Sequence[Companion] = ()
+) -> None:
     """Run `worker` in the foreground until SIGTERM or SIGINT; a second signal exits at once.
 
     `banner` is printed once the signal handlers are in place, so whoever waits for
     it (a supervisor, a test) may send SIGTERM right away and get a clean stop.
+    `companions` start after it and stop before the worker, which may take as long as
+    its current task: what they hold (IMAP leases) is handed over without that wait.
     """
     stop = threading.Event()
 
@@ -145,11 +158,20 @@ def run_until_signalled(worker: BackgroundWorker, *, banner: str = "") -> None:
     if banner:
         print(banner, flush=True)
     worker.start()
+    started: list[Companion] = []
     try:
+        for companion in companions:
+            companion.start()
+            started.append(companion)
         while not stop.wait(3600):
             pass
+        for companion in reversed(started):
+            companion.stop()
+        started.clear()
         worker.stop()
     finally:
+        for companion in reversed(started):
+            companion.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
