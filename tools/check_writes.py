@@ -2,8 +2,8 @@
 
 DESIGN.md's one rule — every change to a conversation goes through one service
 function — only holds if nothing else calls `.save()`, `.update()`,
-`.delete()`, `.create()` or `bulk_*` on Conversation, Message, Attachment or
-ConversationTag. This reads the source (no import of the checked code) and
+`.delete()`, `.create()` or `bulk_*` on Conversation, Message, Attachment,
+ConversationTag or ConversationDue. This reads the source (no import of the checked code) and
 reports each such call:
 
 - `Conversation.objects....update()` and every other manager or queryset write;
@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PROTECTED_MODELS = ("Conversation", "Message", "Attachment", "ConversationTag")
+PROTECTED_MODELS = ("Conversation", "Message", "Attachment", "ConversationTag", "ConversationDue")
 
 # Paths (relative, with forward slashes) that are allowed to write those rows.
 ALLOWED = (

@@ -12,7 +12,7 @@ import pytest
 
 from frontdesk.accounts.models import Team
 from frontdesk.conversations import services
-from frontdesk.conversations.models import Conversation, Priority, Status
+from frontdesk.conversations.models import Conversation, ConversationDue, Priority, Status
 from frontdesk.core.models import Event
 from frontdesk.sla import timers
 from frontdesk.sla.events import SlaBreached, SlaEscalated, SlaWarning
@@ -38,6 +38,12 @@ def sla_of(conversation: Conversation) -> ConversationSla:
 
 def fresh(conversation: Conversation) -> Conversation:
     return Conversation.objects.get(pk=conversation.pk)
+
+
+def shown(conversation: Conversation) -> ConversationDue:
+    """The SLA summary the conversation shows: an empty one (unsaved) when it has no row."""
+    found = ConversationDue.objects.filter(pk=conversation.pk).first()
+    return found or ConversationDue(conversation_id=conversation.pk)
 
 
 def sla_events(conversation: Conversation, action: str) -> list[Event]:
@@ -67,13 +73,13 @@ def test_business_targets_skip_closed_hours_and_calendar_targets_do_not(
     # Monday 16:00 + 2 business hours: one hour on Monday, one on Tuesday from 09:00.
     assert sla_of(mail).first_response_due_at == prague(3, 10)
     assert sla_of(mail).resolution_due_at == prague(4, 16)
-    assert fresh(mail).sla_due_at == prague(3, 10)
+    assert shown(mail).due_at == prague(3, 10)
     # Calendar time runs through the night.
     assert sla_of(chat).first_response_due_at == prague(2, 18)
     assert sla_of(chat).resolution_due_at == prague(3, 8)
     # Warnings at 75 % of the target, in the same time.
     assert sla_of(mail).first_response_warn_at == prague(3, 9, 30)
-    assert fresh(chat).sla_warning_at == prague(2, 17, 30)
+    assert shown(chat).warning_at == prague(2, 17, 30)
 
 
 def test_a_policy_without_a_calendar_counts_on_the_default_one(
@@ -106,7 +112,7 @@ def test_the_first_reply_meets_the_first_response_target(
     assert timers_row.first_response_met_at == prague(2, 9, 40)
     assert timers_row.first_response_breached_at is None
     # What is left running is the resolution.
-    assert fresh(conversation).sla_due_at == prague(2, 17)
+    assert shown(conversation).due_at == prague(2, 17)
 
 
 def test_an_agent_opened_conversation_waits_for_no_first_response(
@@ -122,7 +128,7 @@ def test_an_agent_opened_conversation_waits_for_no_first_response(
     timers_row = sla_of(conversation)
     assert not timers_row.first_response_applies
     assert timers_row.first_response_due_at is None
-    assert fresh(conversation).sla_due_at is None
+    assert shown(conversation).due_at is None
 
     with live():
         services.add_customer_message(conversation, by=None, text="Thanks!", at=prague(2, 11))
@@ -142,9 +148,9 @@ def test_pending_pauses_the_clock_and_the_customer_reply_resumes_it(
         services.add_reply(conversation, by=people.agent, text="Which order?",
                            status=Status.PENDING, at=prague(2, 10))  # fmt: skip
 
-    paused = fresh(conversation)
-    assert paused.sla_paused
-    assert paused.sla_due_at is None
+    paused = shown(conversation)
+    assert paused.paused
+    assert paused.due_at is None
     assert sla_of(conversation).paused_since == prague(2, 10)
     assert sla_of(conversation).resolution_due_at is None
 
@@ -154,7 +160,7 @@ def test_pending_pauses_the_clock_and_the_customer_reply_resumes_it(
 
     resumed = sla_of(conversation)
     assert fresh(conversation).status == Status.OPEN
-    assert not fresh(conversation).sla_paused
+    assert not shown(conversation).paused
     assert resumed.paused_since is None
     # Monday 10-17 and Tuesday 09-10 were paused: eight business hours.
     assert resumed.paused_business_s == 8 * 3600
@@ -162,7 +168,7 @@ def test_pending_pauses_the_clock_and_the_customer_reply_resumes_it(
     assert resumed.resolution_due_at == prague(3, 17)
     # The customer's message waits for an answer within the hour.
     assert resumed.next_response_due_at == prague(3, 11)
-    assert fresh(conversation).sla_due_at == prague(3, 11)
+    assert shown(conversation).due_at == prague(3, 11)
 
 
 def test_on_hold_set_by_an_agent_pauses_and_reopening_resumes(
@@ -195,8 +201,8 @@ def test_solving_meets_the_resolution_and_stops_every_clock(
     timers_row = sla_of(conversation)
     assert timers_row.resolution_met_at == prague(2, 10)
     assert timers_row.next_check_at is None
-    solved = fresh(conversation)
-    assert solved.sla_due_at is None and not solved.sla_paused
+    solved = shown(conversation)
+    assert solved.due_at is None and not solved.paused
 
 
 # --- next response ------------------------------------------------------------------------------
@@ -211,7 +217,7 @@ def test_every_customer_message_must_be_answered_within_the_next_response_target
     with live():
         services.add_reply(conversation, by=people.agent, text="Hello", at=prague(2, 9, 10))
     assert sla_of(conversation).next_response_started_at is None
-    assert fresh(conversation).sla_due_at is None
+    assert shown(conversation).due_at is None
 
     with live():
         services.add_customer_message(conversation, by=None, text="Any news?", at=prague(2, 11))
@@ -221,14 +227,14 @@ def test_every_customer_message_must_be_answered_within_the_next_response_target
     # Counted from the first message still waiting for an answer.
     assert first_cycle.next_response_started_at == prague(2, 11)
     assert first_cycle.next_response_due_at == prague(2, 11, 30)
-    assert fresh(conversation).sla_due_at == prague(2, 11, 30)
+    assert shown(conversation).due_at == prague(2, 11, 30)
 
     with live():
         services.add_reply(conversation, by=people.agent, text="Shipped", at=prague(2, 11, 25))
     answered = sla_of(conversation)
     assert answered.next_response_met_at == prague(2, 11, 25)
     assert answered.next_response_breached_at is None
-    assert fresh(conversation).sla_due_at is None
+    assert shown(conversation).due_at is None
 
     with live():
         services.add_customer_message(conversation, by=None, text="Arrived, broken",
@@ -249,7 +255,7 @@ def test_a_reply_after_the_due_time_is_recorded_as_a_breach_when_it_comes(
         services.add_reply(conversation, by=people.agent, text="Sorry", at=prague(2, 11))
 
     assert sla_of(conversation).first_response_breached_at == prague(2, 10)
-    assert fresh(conversation).sla_breached
+    assert shown(conversation).breached
     [breach] = sla_events(conversation, "sla.breached")
     assert breach.actor_label == f"SLA policy {policy.name}"
     assert breach.data["target"] == "first_response"
@@ -271,14 +277,14 @@ def test_raising_the_priority_applies_the_stricter_policy_and_recomputes(
     with live():
         conversation = open_conversation(people.customer, team=people.orders, at=MONDAY_9)
     assert sla_of(conversation).policy_id == standard.pk
-    assert fresh(conversation).sla_due_at == prague(2, 13)
+    assert shown(conversation).due_at == prague(2, 13)
 
     with live():
         services.set_priority(conversation, by=people.agent, priority=Priority.URGENT,
                               at=prague(2, 9, 10))  # fmt: skip
 
     assert sla_of(conversation).policy_id == urgent.pk
-    assert fresh(conversation).sla_due_at == prague(2, 9, 30)
+    assert shown(conversation).due_at == prague(2, 9, 30)
     applied = sla_events(conversation, "sla.policy_applied")
     assert [e.data["policy"] for e in applied] == ["Standard", "Urgent"]
     assert applied[-1].data["previous_policy"] == "Standard"
@@ -301,13 +307,13 @@ def test_editing_a_policy_recomputes_the_open_conversations_in_bulk(
         update_policy(policy, by=people.admin, targets=[targets(first=120)])
     # The edit asks for a recount in the background rather than doing it in the request.
     assert any(type(e).__name__ == "SlaPolicyChanged" for e in announced)
-    assert fresh(first).sla_due_at == prague(2, 10)
+    assert shown(first).due_at == prague(2, 10)
 
     result = timers.refresh_open_conversations(batch_size=1)
 
     assert result.conversations == 2
-    assert fresh(first).sla_due_at == prague(2, 11)
-    assert fresh(second).sla_due_at == prague(2, 12)
+    assert shown(first).due_at == prague(2, 11)
+    assert shown(second).due_at == prague(2, 12)
     # A met target keeps the due time it had.
     assert sla_of(solved).first_response_due_at == prague(2, 10)
     # A second run changes nothing.
@@ -329,15 +335,15 @@ def test_bulk_recount_gives_the_same_timers_as_one_by_one(
     make_policy(targets=[targets(first=60, following=30, resolution=8 * 60)])
     assert not ConversationSla.objects.exists()
     timers.refresh_open_conversations()
-    bulk = {c.pk: (sla_of(c).first_response_due_at, fresh(c).sla_due_at) for c in conversations}
+    bulk = {c.pk: (sla_of(c).first_response_due_at, shown(c).due_at) for c in conversations}
 
     ConversationSla.objects.all().delete()
     for conversation in conversations:
         timers.refresh_conversation(conversation.pk)
-    single = {c.pk: (sla_of(c).first_response_due_at, fresh(c).sla_due_at) for c in conversations}
+    single = {c.pk: (sla_of(c).first_response_due_at, shown(c).due_at) for c in conversations}
 
     assert bulk == single
-    assert fresh(conversations[2]).sla_paused
+    assert shown(conversations[2]).paused
 
 
 def test_daylight_saving_time_between_start_and_due(
@@ -378,8 +384,8 @@ def test_warning_and_breach_are_recorded_once_when_the_check_runs_twice(
         first = timers.check_due(now=prague(2, 9, 50))
         second = timers.check_due(now=prague(2, 9, 50))
     assert (first.warnings, second.warnings) == (1, 0)
-    assert fresh(conversation).sla_warning_at == prague(2, 9, 45)
-    assert not fresh(conversation).sla_breached
+    assert shown(conversation).warning_at == prague(2, 9, 45)
+    assert not shown(conversation).breached
 
     with collected(SlaEscalated) as breached, live():
         assert timers.check_due(now=prague(2, 10, 5)).breaches == 1
@@ -400,7 +406,7 @@ def test_warning_and_breach_are_recorded_once_when_the_check_runs_twice(
     assert event.number == conversation.number and event.policy_id == policy.pk
     assert event.audience.team_ids == {people.orders.pk}
     assert event.audience.customer_id is None
-    assert fresh(conversation).sla_breached
+    assert shown(conversation).breached
     assert sla_of(conversation).next_check_at is None
 
 
@@ -550,7 +556,7 @@ def test_recomputing_one_conversation_takes_a_few_queries(
     with django_assert_max_num_queries(9):
         timers.refresh_conversation(conversation.pk)
 
-    assert fresh(conversation).sla_due_at == prague(2, 10, 30)
+    assert shown(conversation).due_at == prague(2, 10, 30)
 
 
 def test_without_policies_a_conversation_costs_two_queries_and_gets_no_timers(
@@ -561,7 +567,7 @@ def test_without_policies_a_conversation_costs_two_queries_and_gets_no_timers(
     with django_assert_max_num_queries(2):
         timers.refresh_conversation(conversation.pk)
     assert not ConversationSla.objects.exists()
-    assert fresh(conversation).sla_due_at is None
+    assert shown(conversation).due_at is None
 
 
 @pytest.mark.parametrize("moved", ["team", "tags"])
@@ -582,4 +588,4 @@ def test_moving_a_conversation_into_a_policy_s_conditions_applies_it(
             services.add_tags(conversation, by=people.agent, tags=["VIP"], at=prague(2, 9, 5))
 
     assert sla_of(conversation).policy_id == vip.pk
-    assert fresh(conversation).sla_due_at == MONDAY_9 + timedelta(minutes=15)
+    assert shown(conversation).due_at == MONDAY_9 + timedelta(minutes=15)

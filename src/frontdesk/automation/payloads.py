@@ -42,7 +42,7 @@ def conversation_payload(
             "tags": sorted(conversation.tags.values_list("name", flat=True)),
             "custom_fields": dict(conversation.custom_fields),
             "created_at": _iso(conversation.created_at),
-            "sla_due_at": _iso(conversation.sla_due_at),
+            "sla_due_at": _iso(shown.due_at if (shown := conversation.sla_summary) else None),
             "customer": {"id": customer.pk, "name": customer.name},
             "company": (
                 {"id": conversation.company_id, "name": conversation.company.name}

@@ -159,7 +159,7 @@ def placeholder_source(
         agent_name=agent.display_name if agent is not None else "",
         number=conversation.number,
         subject=conversation.subject,
-        sla_due_at=conversation.sla_due_at,
+        sla_due_at=shown.due_at if (shown := conversation.sla_summary) else None,
         time_zone=customer.time_zone,
         language=wanted if wanted in spoken else settings.LANGUAGE_CODE,
     )

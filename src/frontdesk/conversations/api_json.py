@@ -125,10 +125,13 @@ def conversation_detail(
 
 
 def sla_summary(conversation: Conversation) -> dict[str, Any]:
-    """ConversationSlaOut as a dict, from the conversation's own columns."""
+    """ConversationSlaOut as a dict, from the conversation's summary row (none: nothing)."""
+    shown = conversation.sla_summary
+    if shown is None:
+        return {"due_at": None, "warning_at": None, "breached": False, "paused": False}
     return {
-        "due_at": conversation.sla_due_at,
-        "warning_at": conversation.sla_warning_at,
-        "breached": conversation.sla_breached,
-        "paused": conversation.sla_paused,
+        "due_at": shown.due_at,
+        "warning_at": shown.warning_at,
+        "breached": shown.breached,
+        "paused": shown.paused,
     }

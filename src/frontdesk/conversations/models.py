@@ -101,8 +101,15 @@ _SOLVED = models.Q(status=Status.SOLVED)
 class Conversation(models.Model):
     number = models.BigIntegerField(_("number"), unique=True)
     subject = models.CharField(_("subject"), max_length=500)
+    # No single-column index on customer, company, team or assignee: each leads a composite
+    # index below (conv_customer_act, conv_company_act, conv_team_status_act,
+    # conv_assignee_status_act), which serves the same lookups and deletes (ADR 0009).
     customer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, related_name="conversations", verbose_name=_("customer")
+        Customer,
+        on_delete=models.PROTECT,
+        related_name="conversations",
+        verbose_name=_("customer"),
+        db_index=False,
     )
     company = models.ForeignKey(
         Company,
@@ -111,6 +118,7 @@ class Conversation(models.Model):
         on_delete=models.SET_NULL,
         related_name="conversations",
         verbose_name=_("company"),
+        db_index=False,
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     status = models.CharField(
@@ -126,6 +134,7 @@ class Conversation(models.Model):
         on_delete=models.SET_NULL,
         related_name="conversations",
         verbose_name=_("team"),
+        db_index=False,
     )
     assignee = models.ForeignKey(
         User,
@@ -134,6 +143,7 @@ class Conversation(models.Model):
         on_delete=models.SET_NULL,
         related_name="assigned_conversations",
         verbose_name=_("assignee"),
+        db_index=False,
     )
     owner = models.ForeignKey(
         User,
@@ -160,16 +170,7 @@ class Conversation(models.Model):
     first_response_at = models.DateTimeField(null=True, blank=True)
     solved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
-    # SLA timers, denormalised for the inbox's badges and its "due soonest" order; the sla
-    # app keeps the full timers and writes these through services.set_sla_due only.
-    # The earliest due time of a target still running; none while paused or when all are met.
-    sla_due_at = models.DateTimeField(_("SLA due"), null=True, blank=True)
-    # The earliest warning time of those targets: at risk from then on.
-    sla_warning_at = models.DateTimeField(null=True, blank=True)
-    # A target of the SLA was missed (in its current cycle).
-    sla_breached = models.BooleanField(default=False)
-    # The SLA clock stands still (pending or on hold).
-    sla_paused = models.BooleanField(default=False)
+    # The SLA summary lives in ConversationDue, a narrow row of its own (ADR 0009).
 
     class Meta:
         ordering = ["-last_activity_at", "-id"]
@@ -214,11 +215,6 @@ class Conversation(models.Model):
                 condition=_ACTIVE,
                 name="conv_active_team_prio",
             ),
-            # "Due soonest": running SLA timers first, then the rest by id.
-            models.Index(fields=["sla_due_at", "id"], condition=_ACTIVE, name="conv_active_due"),
-            models.Index(
-                fields=["team", "sla_due_at", "id"], condition=_ACTIVE, name="conv_active_team_due"
-            ),
             models.Index(fields=["solved_at"], condition=_SOLVED, name="conv_solved_at"),
             models.Index(
                 fields=["team", "solved_at"], condition=_SOLVED, name="conv_team_solved_at"
@@ -227,6 +223,49 @@ class Conversation(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.number} {self.subject}"
+
+    @property
+    def sla_summary(self) -> ConversationDue | None:
+        """The SLA summary row, None without one; select_related("sla_due") saves its query."""
+        try:
+            return self.sla_due
+        except ConversationDue.DoesNotExist:
+            return None
+
+
+class ConversationDue(models.Model):
+    """What a conversation shows of its SLA timers: badges, "Due soonest", At risk.
+
+    A narrow row of its own (ADR 0009): a recount rewrites thousands of these, and on the
+    conversation row each such write went into every one of its indexes. The sla app keeps
+    the full timers and writes these through services.set_sla_due only; a conversation
+    with nothing to show (no due time, no warning, not breached, not paused) has no row.
+    """
+
+    conversation = models.OneToOneField(
+        Conversation, on_delete=models.CASCADE, primary_key=True, related_name="sla_due"
+    )
+    # The earliest due time of a target still running; none while paused or when all are met.
+    due_at = models.DateTimeField(_("SLA due"), null=True, blank=True)
+    # The earliest warning time of those targets: at risk from then on.
+    warning_at = models.DateTimeField(null=True, blank=True)
+    # A target of the SLA was missed (in its current cycle).
+    breached = models.BooleanField(default=False)
+    # The SLA clock stands still (pending or on hold).
+    paused = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            # "Due soonest" and At risk walk the running timers in due order.
+            models.Index(
+                fields=["due_at", "conversation"],
+                condition=models.Q(due_at__isnull=False),
+                name="convdue_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id}: {self.due_at}"
 
 
 class ConversationTag(models.Model):

@@ -18,6 +18,7 @@ from frontdesk.conversations.models import (
     PUBLIC_KINDS,
     Attachment,
     Conversation,
+    ConversationDue,
     CustomFieldDefinition,
     Message,
     SavedView,
@@ -68,7 +69,7 @@ SORTS: dict[str, tuple[str, ...]] = {
     SORT_ACTIVITY: ("last_activity_at", "id"),
     SORT_CREATED: ("created_at", "id"),
     SORT_PRIORITY: ("priority", "last_activity_at", "id"),
-    SORT_DUE: ("sla_due_at", "id"),
+    SORT_DUE: ("sla_due__due_at", "id"),
 }
 
 
@@ -80,6 +81,7 @@ def _visible(user: User) -> QuerySet[Conversation]:
 _PERSON = ("id", "email", "first_name", "last_name")
 _LIST_COLUMNS = (
     *(f.name for f in Conversation._meta.concrete_fields),
+    *(f"sla_due__{f.name}" for f in ConversationDue._meta.concrete_fields),
     "customer__id",
     "customer__name",
     "team__id",
@@ -165,7 +167,9 @@ def access_conversation(user: User, number: int) -> Conversation:
     try:
         return (
             _visible(user)
-            .select_related("customer", "company", "team", "assignee", "owner", "merged_into")
+            .select_related(
+                "customer", "company", "team", "assignee", "owner", "merged_into", "sla_due"
+            )
             .prefetch_related(
                 Prefetch("tags", queryset=Tag.objects.order_by("name")), "customer__identities"
             )
@@ -193,7 +197,7 @@ def list_conversations(
     """
     qs = (
         _filtered(user, filters, also)
-        .select_related("customer", "team", "assignee", "owner")
+        .select_related("customer", "team", "assignee", "owner", "sla_due")
         .only(*_LIST_COLUMNS)
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("name")))
     )
@@ -212,11 +216,12 @@ def list_conversations(
 def _due_soonest_page(
     qs: QuerySet[Conversation], *, cursor: str | None, limit: int
 ) -> Page[Conversation]:
-    """Keyset page by (sla_due_at, id) ascending, conversations without a due time last.
+    """Keyset page by (due time, id) ascending, conversations without a due time last.
 
-    Two index ranges rather than one NULLS LAST order with an OR: first the rows with a
-    due time after the cursor, then, to fill the page, those without one by id. A cursor
-    holds a null due time once the walk has reached the second range.
+    Two ranges rather than one NULLS LAST order with an OR: first the conversations with
+    a due time after the cursor, walking the summaries' (due_at, conversation) index and
+    joining each conversation by its key; then, to fill the page, those without one by id.
+    A cursor holds a null due time once the walk has reached the second range.
     """
     limit = check_limit(limit)
     due: datetime | None = None
@@ -226,18 +231,21 @@ def _due_soonest_page(
         due, last_id, in_undated = _due_cursor(cursor)
     rows: list[Conversation] = []
     if not in_undated:
-        dated = qs.filter(sla_due_at__isnull=False)
+        dated = qs.filter(sla_due__due_at__isnull=False)
         if due is not None:
-            dated = dated.filter(Q(sla_due_at__gte=due), Q(sla_due_at__gt=due) | Q(id__gt=last_id))
-        rows = list(dated.order_by("sla_due_at", "id")[: limit + 1])
+            dated = dated.filter(
+                Q(sla_due__due_at__gte=due), Q(sla_due__due_at__gt=due) | Q(id__gt=last_id)
+            )
+        rows = list(dated.order_by("sla_due__due_at", "id")[: limit + 1])
         last_id = 0
     if len(rows) <= limit:
-        undated = qs.filter(sla_due_at__isnull=True, id__gt=last_id).order_by("id")
+        undated = qs.filter(sla_due__due_at__isnull=True, id__gt=last_id).order_by("id")
         rows += list(undated[: limit + 1 - len(rows)])
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = encode_cursor([rows[-1].sla_due_at, rows[-1].pk])
+        shown = rows[-1].sla_summary
+        next_cursor = encode_cursor([shown.due_at if shown else None, rows[-1].pk])
     return Page(items=rows, next_cursor=next_cursor)
 
 

@@ -32,6 +32,7 @@ from frontdesk.conversations.models import (
     Attachment,
     Channel,
     Conversation,
+    ConversationDue,
     ConversationTag,
     CustomFieldDefinition,
     DeliveryStatus,
@@ -1800,55 +1801,63 @@ def set_sla_due(dues: Sequence[SlaDue]) -> int:
     """Store the SLA summaries the sla app computed; returns how many conversations changed.
 
     One call serves one conversation (an event's reaction) and thousands (a policy edited),
-    so it takes many and writes only those that differ, in one statement on PostgreSQL.
-    No audit row and no domain event: the values follow from changes that have both (a
-    reply, a status), and the sla app audits what matters — the policy applied, warnings,
-    breaches, escalations, each naming the policy — in the same transaction. `updated_at`
-    stays as it was, so an SLA recount does not make every open conversation look edited.
+    so it takes many and writes only those that differ: one upsert and one delete on
+    PostgreSQL, whatever their number. The summaries live in `ConversationDue`, a narrow
+    table (ADR 0009); a summary with nothing to show deletes its row. No audit row and no
+    domain event: the values follow from changes that have both (a reply, a status), and
+    the sla app audits what matters — the policy applied, warnings, breaches, escalations,
+    each naming the policy — in the same transaction. The conversation row is not touched,
+    so an SLA recount neither rewrites its indexes nor makes it look edited.
     """
-    ordered = sorted(dues, key=lambda due: due.conversation_id)
-    if not ordered:
+    latest = {due.conversation_id: due for due in dues}
+    kept = [due for _, due in sorted(latest.items()) if not _shows_nothing(due)]
+    gone = sorted(pk for pk, due in latest.items() if _shows_nothing(due))
+    if not kept and not gone:
         return 0
-    if connection.vendor == "postgresql":
-        return _set_sla_due_in_one_statement(ordered)
-    if len(ordered) == 1:
-        return _set_one_sla_due(ordered[0])
-    with transaction.atomic():
-        return sum(_set_one_sla_due(due) for due in ordered)
+    # No savepoint: a reaction's one statement stays one query inside its caller's transaction.
+    with transaction.atomic(savepoint=False):
+        changed = _delete_sla_dues(gone) if gone else 0
+        if kept and connection.vendor == "postgresql":
+            changed += _upsert_sla_dues_in_one_statement(kept)
+        elif kept:
+            changed += _upsert_sla_dues_one_by_one(kept)
+    return changed
 
 
-def _set_one_sla_due(due: SlaDue) -> int:
-    # The exclude keeps rows that already hold these values (nulls included) unwritten.
-    return (
-        Conversation.objects.filter(pk=due.conversation_id)
-        .exclude(
-            sla_due_at=due.due_at,
-            sla_warning_at=due.warning_at,
-            sla_breached=due.breached,
-            sla_paused=due.paused,
-        )
-        .update(
-            sla_due_at=due.due_at,
-            sla_warning_at=due.warning_at,
-            sla_breached=due.breached,
-            sla_paused=due.paused,
-        )
-    )
+def _shows_nothing(due: SlaDue) -> bool:
+    return due.due_at is None and due.warning_at is None and not due.breached and not due.paused
 
 
-def _set_sla_due_in_one_statement(dues: Sequence[SlaDue]) -> int:
-    table = Conversation._meta.db_table
+def _delete_sla_dues(conversation_ids: Sequence[int]) -> int:
+    deleted, _by_model = ConversationDue.objects.filter(pk__in=conversation_ids).delete()
+    return deleted
+
+
+_DUE_TABLE = ConversationDue._meta.db_table
+# Only a row whose values differ is rewritten: a recount leaves most summaries as they were.
+_DUE_CHANGED = (
+    "d.due_at IS DISTINCT FROM EXCLUDED.due_at OR d.warning_at IS DISTINCT FROM EXCLUDED.warning_at"
+    " OR d.breached IS DISTINCT FROM EXCLUDED.breached OR d.paused IS DISTINCT FROM EXCLUDED.paused"
+)
+_DUE_UPSERT = (
+    f"INSERT INTO {_DUE_TABLE} AS d (conversation_id, due_at, warning_at, breached, paused) "
+    "{rows} ON CONFLICT (conversation_id) DO UPDATE SET due_at = EXCLUDED.due_at, "
+    "warning_at = EXCLUDED.warning_at, breached = EXCLUDED.breached, paused = EXCLUDED.paused "
+    "WHERE {changed}"
+)
+
+
+def _upsert_sla_dues_in_one_statement(dues: Sequence[SlaDue]) -> int:
     connection.ensure_connection()
+    rows = (
+        "SELECT * FROM unnest(%b::bigint[], %b::timestamptz[], %b::timestamptz[], %b::boolean[], "
+        "%b::boolean[])"
+    )
     # A plain psycopg cursor binds the arrays on the server, in binary; Django's would spell
     # out thousands of values in the statement's text.
     with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(
-            f"UPDATE {table} AS c SET sla_due_at = v.due_at, sla_warning_at = v.warning_at, "  # noqa: S608
-            "sla_breached = v.breached, sla_paused = v.paused "
-            "FROM unnest(%b::bigint[], %b::timestamptz[], %b::timestamptz[], %b::boolean[], "
-            "%b::boolean[]) AS v(id, due_at, warning_at, breached, paused) "
-            "WHERE c.id = v.id AND (c.sla_due_at, c.sla_warning_at, c.sla_breached, c.sla_paused) "
-            "IS DISTINCT FROM (v.due_at, v.warning_at, v.breached, v.paused)",
+            _DUE_UPSERT.format(rows=rows, changed=_DUE_CHANGED),
             [
                 [due.conversation_id for due in dues],
                 [due.due_at for due in dues],
@@ -1857,4 +1866,21 @@ def _set_sla_due_in_one_statement(dues: Sequence[SlaDue]) -> int:
                 [due.paused for due in dues],
             ],
         )
+        return int(cursor.rowcount)
+
+
+def _upsert_sla_dues_one_by_one(dues: Sequence[SlaDue]) -> int:
+    # SQLite: one statement run for each summary (executemany), which is all it does anyway;
+    # SQLite has no IS DISTINCT FROM, but its IS NOT compares nulls the same way.
+    changed = _DUE_CHANGED.replace("IS DISTINCT FROM", "IS NOT")
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            _DUE_UPSERT.format(rows="VALUES (%s, %s, %s, %s, %s)", changed=changed),
+            [
+                (due.conversation_id, adapt(due.due_at), adapt(due.warning_at),
+                 due.breached, due.paused)
+                for due in dues
+            ],
+        )  # fmt: skip
         return int(cursor.rowcount)

@@ -1,7 +1,8 @@
 """The SLA badge of a conversation: time left, overdue by, or paused, in four colours.
 
-Computed from the conversation's own SLA columns (the sla app keeps them current), so a
-list of conversations shows its badges without one more query.
+Computed from the conversation's SLA summary row (`ConversationDue`, which the sla app
+keeps current); a list that selects it with the conversations (select_related("sla_due"))
+shows its badges without one more query.
 """
 
 from __future__ import annotations
@@ -62,10 +63,13 @@ def sla_badge(
 
 
 def conversation_badge(conversation: Conversation, now: datetime | None = None) -> SlaBadge | None:
+    shown = conversation.sla_summary
+    if shown is None:
+        return None
     return sla_badge(
-        due_at=conversation.sla_due_at,
-        warning_at=conversation.sla_warning_at,
-        paused=conversation.sla_paused,
-        breached=conversation.sla_breached,
+        due_at=shown.due_at,
+        warning_at=shown.warning_at,
+        paused=shown.paused,
+        breached=shown.breached,
         now=now,
     )

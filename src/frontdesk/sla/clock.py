@@ -98,7 +98,7 @@ class Recorded:
 
 @dataclass(frozen=True, slots=True)
 class Summary:
-    """What the conversation row shows of its timers (conversations.Conversation.sla_*)."""
+    """What the conversation shows of its timers (conversations.ConversationDue)."""
 
     due_at: datetime | None
     warning_at: datetime | None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -114,19 +114,24 @@ def list_at_risk(
     """Open conversations past their SLA warning (breached ones too), due soonest first.
 
     A supervisor sees those of their teams, someone who sees every team all of them;
-    anyone else is refused. One query a page, on the (team, sla_due_at) index.
+    anyone else is refused. One query a page, walking the SLA summaries' (due_at,
+    conversation) index: those at risk come due first, so a page stops early.
     """
     if not may_watch_at_risk(user):
         raise PermissionDenied(_("Only supervisors and admins watch the SLA risks."))
     now = now or timezone.now()
     qs = Conversation.objects.filter(
-        status__in=sorted(ACTIVE_STATUSES), sla_warning_at__lte=now, sla_due_at__isnull=False
+        status__in=sorted(ACTIVE_STATUSES),
+        sla_due__warning_at__lte=now,
+        sla_due__due_at__isnull=False,
     )
     if not sees_everything(user):
         qs = qs.filter(team_id__in=sorted(team_ids_for(user)))
-    qs = qs.select_related("customer", "team", "assignee", "sla__policy")
+    qs = qs.select_related("customer", "team", "assignee", "sla__policy", "sla_due").annotate(
+        due_key=F("sla_due__due_at")
+    )
     page = keyset_page(
-        qs, key="sla_due_at", descending=False, cursor=cursor, limit=limit, key_is_datetime=True
+        qs, key="due_key", descending=False, cursor=cursor, limit=limit, key_is_datetime=True
     )
     return [_at_risk(conversation) for conversation in page.items], page.next_cursor
 

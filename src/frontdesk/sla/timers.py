@@ -31,6 +31,7 @@ from frontdesk.conversations.models import (
     ACTIVE_STATUSES,
     Channel,
     Conversation,
+    ConversationDue,
     ConversationTag,
     Priority,
 )
@@ -559,19 +560,29 @@ def refresh_open_conversations(*, batch_size: int = BATCH_SIZE) -> RefreshResult
     return result.rounded()
 
 
-# Read with each conversation: the summary it shows, so only summaries that change are written.
-_SUMMARY_COLUMNS = ("sla_due_at", "sla_warning_at", "sla_breached", "sla_paused")
-_BATCH_COLUMNS = (*FACT_COLUMNS, *_SUMMARY_COLUMNS)
 _NO_TAGS: frozenset[str] = frozenset()
+# What a conversation without a summary row shows.
+_NOTHING_SHOWN = (None, None, False, False)
 
 
 def _read_batch(*, after: int, size: int) -> list[tuple[Any, ...]]:
-    """The next open conversations by id: their facts, then the summary they show."""
+    """The next open conversations by id: their facts."""
     return _rows(
         Conversation.objects.filter(status__in=sorted(ACTIVE_STATUSES), pk__gt=after)
         .order_by("pk")
-        .values_list(*_BATCH_COLUMNS)[:size]
+        .values_list(*FACT_COLUMNS)[:size]
     )
+
+
+def _read_shown(first: int, last: int) -> dict[int, tuple[Any, ...]]:
+    """The summaries shown now for conversation ids in [first, last], so only those that
+    change are written; one index range, like the timers."""
+    rows = _rows(
+        ConversationDue.objects.filter(pk__gte=first, pk__lte=last).values_list(
+            "conversation_id", "due_at", "warning_at", "breached", "paused"
+        )
+    )
+    return {values[0]: values[1:] for values in rows}
 
 
 def _read_timers(first: int, last: int) -> dict[int, clock.Timers]:
@@ -599,11 +610,11 @@ def _refresh_batch(
     batch: Sequence[tuple[Any, ...]], policies: Sequence[CompiledPolicy], result: RefreshResult
 ) -> None:
     started = time.perf_counter()
-    facts_end = len(FACT_COLUMNS)
     ids = [values[0] for values in batch]
     stored = _read_timers(ids[0], ids[-1])
     if not policies and not stored:
         return
+    shown_now = _read_shown(ids[0], ids[-1])
     tags = _tags(ids[0], ids[-1]) if any(policy.uses_tags for policy in policies) else {}
     channel = FACT_COLUMNS.index("channel")
     new_email = [v[0] for v in batch if v[0] not in stored and v[channel] == Channel.EMAIL]
@@ -628,7 +639,8 @@ def _refresh_batch(
         if before != timers.state():
             changed.append(timers)
         shown = clock.summary(timers, facts, policy)
-        if values[facts_end:] != (shown.due_at, shown.warning_at, shown.breached, shown.paused):
+        now_shown = (shown.due_at, shown.warning_at, shown.breached, shown.paused)
+        if shown_now.get(conversation_id, _NOTHING_SHOWN) != now_shown:
             dues.append(_due(facts, shown))
     writing = time.perf_counter()
     result.compute_s += writing - computing
