@@ -3,9 +3,8 @@ through the services, conversations are opened as a channel opens them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
-from datetime import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
@@ -17,12 +16,12 @@ from frontdesk.conversations import services
 from frontdesk.conversations.models import Conversation
 from frontdesk.core.models import Event, Via
 from frontdesk.customers.models import Customer
-from frontdesk.sla.models import BusinessCalendar
-from frontdesk.sla.services import create_calendar
 from tests.conftest import Personas
 
+# The SLA tests' fixtures: `live` (on-commit reactions run) and `office` (a Prague calendar).
+from tests.sla.conftest import live, office  # noqa: F401
+
 IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-OFFICE_HOURS = {day: [(time(9), time(17))] for day in range(5)}
 
 Live = Callable[[], AbstractContextManager[Any]]
 Open = Callable[..., Conversation]
@@ -32,18 +31,6 @@ MakeTrigger = Callable[..., Trigger]
 @pytest.fixture(autouse=True)
 def _tasks_run_now(settings: Any) -> None:
     settings.TASKS = IMMEDIATE
-
-
-@pytest.fixture
-def live(django_capture_on_commit_callbacks: Any) -> Live:
-    """`with live():` runs the on-commit reactions of the block, as a real commit would."""
-
-    @contextmanager
-    def block() -> Iterator[Any]:
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            yield callbacks
-
-    return block
 
 
 @pytest.fixture
@@ -82,14 +69,6 @@ def make_trigger(people: Personas) -> MakeTrigger:
         )
 
     return make
-
-
-@pytest.fixture
-def office(people: Personas) -> BusinessCalendar:
-    """Monday to Friday 09:00-17:00 in Prague, the default calendar."""
-    return create_calendar(
-        by=people.admin, name="Prague office", time_zone="Europe/Prague", weekly=OFFICE_HOURS
-    )
 
 
 def fresh(conversation: Conversation) -> Conversation:

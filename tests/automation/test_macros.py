@@ -30,6 +30,17 @@ def conversation(open_conversation: Open) -> Conversation:
     return open_conversation()
 
 
+def send_with(
+    client: Client, conversation: Conversation, macro: Macro, text: str, **extra: str
+) -> Any:
+    """The composer's send (htmx) of a reply with `macro` applied, every message seen."""
+    return client.post(
+        reverse("automation:macro_send", args=[conversation.number]),
+        {"kind": "reply", "text": text, "macro": macro.pk, "seen": 10**9, **extra},
+        headers=HX,
+    )
+
+
 def refund_macro(people: Personas, **extra: Any) -> Macro:
     values: dict[str, Any] = {
         "name": "Refund on its way",
@@ -91,17 +102,7 @@ def test_sending_with_a_macro_sends_the_reply_and_applies_its_actions_as_the_age
 ) -> None:
     macro = refund_macro(people)
     with live():
-        response = agent_client.post(
-            reverse("automation:macro_send", args=[conversation.number]),
-            {
-                "kind": "reply",
-                "text": "Your refund is on its way.",
-                "macro": macro.pk,
-                "seen": 10**9,
-                "then_status": "",
-            },
-            headers=HX,
-        )
+        response = send_with(agent_client, conversation, macro, "Your refund is on its way.")
     assert response.status_code == 200
     assert response["HX-Trigger"] == f"fd:conversation-{conversation.number}-changed"
     assert 'data-sent="reply"' in response.content.decode()
@@ -123,17 +124,7 @@ def test_a_status_chosen_in_the_composer_wins_over_the_macros(
 ) -> None:
     macro = refund_macro(people)
     with live():
-        agent_client.post(
-            reverse("automation:macro_send", args=[conversation.number]),
-            {
-                "kind": "reply",
-                "text": "Done.",
-                "macro": macro.pk,
-                "seen": 10**9,
-                "then_status": "solved",
-            },
-            headers=HX,
-        )
+        send_with(agent_client, conversation, macro, "Done.", then_status="solved")
     assert fresh(conversation).status == "solved"
 
 
@@ -147,11 +138,7 @@ def test_a_refused_action_sends_nothing_and_keeps_the_composer(
         text="",
         actions=[{"type": "assign", "value": people.other_agent.pk}],
     )
-    response = agent_client.post(
-        reverse("automation:macro_send", args=[conversation.number]),
-        {"kind": "reply", "text": "Passing you on.", "macro": macro.pk, "seen": 10**9},
-        headers=HX,
-    )
+    response = send_with(agent_client, conversation, macro, "Passing you on.")
     page = response.content.decode()
     assert response.status_code == 200
     assert "Passing you on." in page
@@ -169,11 +156,7 @@ def test_an_empty_composer_with_an_action_macro_applies_only_the_actions(
         name="Take it",
         actions=[{"type": "assign", "value": "me"}, {"type": "add_tags", "value": ["mine"]}],
     )
-    agent_client.post(
-        reverse("automation:macro_send", args=[conversation.number]),
-        {"kind": "reply", "text": "", "macro": macro.pk, "seen": 10**9},
-        headers=HX,
-    )
+    send_with(agent_client, conversation, macro, "")
     assert fresh(conversation).assignee_id == people.agent.pk
     assert tags_of(conversation) == {"mine"}
     assert not Message.objects.filter(conversation=conversation, kind=MessageKind.REPLY).exists()
@@ -185,11 +168,7 @@ def test_a_macro_of_another_team_cannot_be_used(
     macro = automation.create_macro(by=people.admin, name="Billing", text="x", team=people.billing)
     url = reverse("automation:macro_preview", args=[conversation.number, macro.pk])
     assert agent_client.get(url).status_code == 404
-    response = agent_client.post(
-        reverse("automation:macro_send", args=[conversation.number]),
-        {"kind": "reply", "text": "x", "macro": macro.pk, "seen": 10**9},
-        headers=HX,
-    )
+    response = send_with(agent_client, conversation, macro, "x")
     assert response.status_code == 404
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -80,6 +80,25 @@ def hook(people: Personas, receiver: Receiver, secret: str = SECRET) -> Webhook:
     return automation.create_webhook(by=people.admin, name="CRM", url=receiver.url, secret=secret)
 
 
+Send = Callable[[Webhook], WebhookDelivery]
+
+
+@pytest.fixture
+def send(live: Live, open_conversation: Open, make_trigger: MakeTrigger) -> Send:
+    """A new conversation sets off a trigger that posts to the webhook: the delivery after its
+    first attempt."""
+
+    def first_attempt(webhook: Webhook) -> WebhookDelivery:
+        make_trigger(
+            "Tell the CRM", ["conversation_created"], [{"type": "webhook", "webhook": webhook.pk}]
+        )
+        with live():
+            open_conversation()
+        return WebhookDelivery.objects.get()
+
+    return first_attempt
+
+
 def test_a_trigger_posts_a_signed_json_body_the_server_verifies(
     people: Personas,
     receiver: Receiver,
@@ -116,20 +135,10 @@ def test_a_trigger_posts_a_signed_json_body_the_server_verifies(
 
 
 def test_a_500_is_retried_later_and_every_attempt_is_logged(
-    people: Personas,
-    receiver: Receiver,
-    live: Live,
-    open_conversation: Open,
-    make_trigger: MakeTrigger,
+    people: Personas, receiver: Receiver, send: Send
 ) -> None:
     receiver.answers = [500, 200]
-    webhook = hook(people, receiver)
-    make_trigger(
-        "Tell the CRM", ["conversation_created"], [{"type": "webhook", "webhook": webhook.pk}]
-    )
-    with live():
-        open_conversation()
-    delivery = WebhookDelivery.objects.get()
+    delivery = send(hook(people, receiver))
     assert (delivery.state, delivery.attempts, delivery.last_status_code) == (
         DeliveryState.PENDING,
         1,
@@ -164,20 +173,10 @@ def test_a_500_is_retried_later_and_every_attempt_is_logged(
 
 
 def test_a_delivery_fails_for_good_after_the_last_attempt(
-    people: Personas,
-    receiver: Receiver,
-    live: Live,
-    open_conversation: Open,
-    make_trigger: MakeTrigger,
+    people: Personas, receiver: Receiver, send: Send
 ) -> None:
     receiver.answers = [503]
-    webhook = hook(people, receiver)
-    make_trigger(
-        "Tell the CRM", ["conversation_created"], [{"type": "webhook", "webhook": webhook.pk}]
-    )
-    with live():
-        open_conversation()
-    delivery = WebhookDelivery.objects.get()
+    delivery = send(hook(people, receiver))
     for _ in range(webhooks.MAX_ATTEMPTS - 1):
         delivery.refresh_from_db()
         webhooks.attempt_delivery(delivery.pk, now=delivery.next_attempt_at)
@@ -188,30 +187,18 @@ def test_a_delivery_fails_for_good_after_the_last_attempt(
 
 
 def test_a_wrong_secret_is_refused_by_the_receiver(
-    people: Personas,
-    receiver: Receiver,
-    live: Live,
-    open_conversation: Open,
-    make_trigger: MakeTrigger,
+    people: Personas, receiver: Receiver, send: Send
 ) -> None:
-    webhook = hook(people, receiver, secret="whsec_someone-else-entirely")
-    make_trigger(
-        "Tell the CRM", ["conversation_created"], [{"type": "webhook", "webhook": webhook.pk}]
-    )
-    with live():
-        open_conversation()
+    delivery = send(hook(people, receiver, secret="whsec_someone-else-entirely"))
     assert [r["valid"] for r in receiver.received] == [False]
-    assert WebhookDelivery.objects.get().last_status_code == 401
+    assert delivery.last_status_code == 401
 
 
 def test_an_unreachable_receiver_is_an_error_attempt_not_a_crash(
-    people: Personas, live: Live, open_conversation: Open, make_trigger: MakeTrigger
+    people: Personas, send: Send
 ) -> None:
     webhook = automation.create_webhook(by=people.admin, name="Down", url="http://127.0.0.1:9/x")
-    make_trigger("Tell", ["conversation_created"], [{"type": "webhook", "webhook": webhook.pk}])
-    with live():
-        open_conversation()
-    delivery = WebhookDelivery.objects.get()
+    delivery = send(webhook)
     assert delivery.state == DeliveryState.PENDING
     (attempt,) = delivery.attempt_rows.all()
     assert attempt.status_code is None and attempt.error

@@ -32,7 +32,7 @@ from frontdesk.automation.models import (
     Webhook,
     WebhookDelivery,
 )
-from frontdesk.core.api_support import CursorPageOut, Input
+from frontdesk.core.api_support import CursorPageOut, Input, patch_changes
 from frontdesk.core.errors import InvalidInput
 from frontdesk.core.models import Via
 
@@ -42,12 +42,6 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 Position = Annotated[int, Field(ge=0)]
 Conditions = dict[str, list[dict[str, Any]]]
 Actions = list[dict[str, Any]]
-
-
-def _not_null(changes: dict[str, Any], *, clearable: frozenset[str] = frozenset()) -> None:
-    for key, value in changes.items():
-        if value is None and key not in clearable:
-            raise InvalidInput(_("This field may not be null."), field=key)
 
 
 # --- triggers --------------------------------------------------------------------------------
@@ -124,9 +118,7 @@ def get_trigger(request: HttpRequest, trigger_id: int) -> Trigger:
 def update_trigger(request: HttpRequest, trigger_id: int, payload: TriggerUpdate) -> Trigger:
     user = request_user(request)
     trigger = selectors.access_trigger(user, trigger_id)
-    changes = {name: getattr(payload, name) for name in payload.model_fields_set}
-    _not_null(changes)
-    return services.update_trigger(trigger, by=user, via=Via.API, **changes)
+    return services.update_trigger(trigger, by=user, via=Via.API, **patch_changes(payload))
 
 
 @router.delete("/automation/triggers/{trigger_id}", response={204: None})
@@ -217,9 +209,8 @@ def get_time_rule(request: HttpRequest, rule_id: int) -> TimeRule:
 def update_time_rule(request: HttpRequest, rule_id: int, payload: TimeRuleUpdate) -> TimeRule:
     user = request_user(request)
     rule = selectors.access_time_rule(user, rule_id)
-    changes = {name: getattr(payload, name) for name in payload.model_fields_set}
-    _not_null(changes, clearable=frozenset({"calendar_id"}))
-    return services.update_time_rule(rule, by=user, via=Via.API, **_time_rule_values(changes))
+    changes = _time_rule_values(patch_changes(payload, clearable={"calendar_id"}))
+    return services.update_time_rule(rule, by=user, via=Via.API, **changes)
 
 
 @router.delete("/automation/time-rules/{rule_id}", response={204: None})
@@ -309,8 +300,7 @@ def get_macro(request: HttpRequest, macro_id: int) -> Macro:
 def update_macro(request: HttpRequest, macro_id: int, payload: MacroUpdate) -> Macro:
     user = request_user(request)
     macro = selectors.access_macro(user, macro_id)
-    changes = {name: getattr(payload, name) for name in payload.model_fields_set}
-    _not_null(changes, clearable=frozenset({"team_id"}))
+    changes = patch_changes(payload, clearable={"team_id"})
     if "shared_with" in changes or "team_id" in changes:
         shared = changes.pop("shared_with", None) or MacroOut.resolve_shared_with(macro)
         changes.update(_macro_scope(user, shared, changes.pop("team_id", macro.team_id)))
@@ -377,9 +367,7 @@ def update_canned_reply(
 ) -> CannedReply:
     user = request_user(request)
     canned = selectors.access_canned_reply(user, canned_id)
-    changes = {name: getattr(payload, name) for name in payload.model_fields_set}
-    _not_null(changes)
-    return services.update_canned_reply(canned, by=user, via=Via.API, **changes)
+    return services.update_canned_reply(canned, by=user, via=Via.API, **patch_changes(payload))
 
 
 @router.delete("/automation/canned-replies/{canned_id}", response={204: None})
@@ -489,9 +477,8 @@ def update_webhook(request: HttpRequest, webhook_id: int, payload: WebhookUpdate
     """Change the webhook; with `new_secret` the answer carries the new secret."""
     user = request_user(request)
     webhook = selectors.access_webhook(user, webhook_id)
-    changes = {name: getattr(payload, name) for name in payload.model_fields_set}
+    changes = patch_changes(payload)
     new_secret = bool(changes.pop("new_secret", False))
-    _not_null(changes)
     if new_secret:
         changes["secret"] = ""
     updated = services.update_webhook(webhook, by=user, via=Via.API, **changes)

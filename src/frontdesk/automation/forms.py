@@ -94,17 +94,22 @@ class RowError(Exception):
 # --- typed values → stored values --------------------------------------------------------------
 
 
-def _team_ids(value: str) -> list[int | None]:
+def _ids_by_name(value: str, model: type[Team | Company], unknown: str) -> list[int | None]:
+    """Names typed with commas → ids ("none" → None); `unknown` % {"name"} for a name not found."""
     found: list[int | None] = []
     for item in _items(value):
         if item.lower() in NONE_WORDS:
             found.append(None)
             continue
-        team = Team.objects.filter(name__iexact=item).first()
-        if team is None:
-            raise RowError(_("There is no team %(name)s.") % {"name": item})
-        found.append(team.pk)
+        row = model.objects.filter(name__iexact=item).first()
+        if row is None:
+            raise RowError(unknown % {"name": item})
+        found.append(row.pk)
     return found
+
+
+def _team_ids(value: str) -> list[int | None]:
+    return _ids_by_name(value, Team, _("There is no team %(name)s."))
 
 
 def _user_id(item: str) -> int:
@@ -119,16 +124,7 @@ def _user_ids(value: str) -> list[int | None]:
 
 
 def _company_ids(value: str) -> list[int | None]:
-    found: list[int | None] = []
-    for item in _items(value):
-        if item.lower() in NONE_WORDS:
-            found.append(None)
-            continue
-        company = Company.objects.filter(name__iexact=item).first()
-        if company is None:
-            raise RowError(_("There is no company %(name)s.") % {"name": item})
-        found.append(company.pk)
-    return found
+    return _ids_by_name(value, Company, _("There is no company %(name)s."))
 
 
 def _customer_ids(value: str) -> list[int]:

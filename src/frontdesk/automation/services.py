@@ -57,6 +57,17 @@ def _name(value: Any) -> str:
     return name
 
 
+def _check_name_free(
+    model: type[CannedReply | Webhook], name: str, message: str, *, pk: int | None = None
+) -> None:
+    """Names are unique per kind; `pk` is the row being renamed."""
+    taken = model.objects.filter(name=name)
+    if pk is not None:
+        taken = taken.exclude(pk=pk)
+    if taken.exists():
+        raise Conflict(message, field="name")
+
+
 def _position(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise InvalidInput(_("A position is a whole number from 0."), field="position")
@@ -87,11 +98,65 @@ def _place(model: type[Ordered], row: Ordered, position: int | None) -> None:
     _renumber(rows, model)
 
 
-def _lock(model: type[Ordered], pk: int, message: str) -> Ordered:
-    found = model.objects.select_for_update().filter(pk=pk).first()
-    if found is None:
-        raise NotFound(message)
-    return found
+def _create_ordered(
+    model: type[Ordered], cleaners: Mapping[str, Callable[[Any], Any]], values: Mapping[str, Any],
+    *, position: int | None, by: User | None, via: str, action: str,
+    describe: Callable[[Ordered], dict[str, Any]],
+) -> Ordered:  # fmt: skip
+    """Clean `values`, save the new row at `position` and audit it as `action`."""
+    cleaned = {key: cleaners[key](value) for key, value in values.items()}
+    at = timezone.now()
+    with transaction.atomic():
+        row = model(**cleaned, created_at=at, updated_at=at)
+        _place(model, row, position)
+        record_event(row, action=action, actor=by, via=via, at=at, data=describe(row))
+    return row
+
+
+def _update_ordered(
+    model: type[Ordered], row: Ordered, cleaners: Mapping[str, Callable[[Any], Any]],
+    changes: dict[str, Any], *, by: User | None, via: str, action: str,
+    describe: Callable[[Ordered], dict[str, Any]], missing: str,
+) -> Ordered:  # fmt: skip
+    """Apply `changes` (`position` moves the row) and audit what really changed as `action`."""
+    position = changes.pop("position", None)
+    _no_unknown(changes, cleaners)
+    cleaned = {key: cleaners[key](value) for key, value in changes.items()}
+    at = timezone.now()
+    with transaction.atomic():
+        locked = model.objects.select_for_update().filter(pk=row.pk).first()
+        if locked is None:
+            raise NotFound(missing)
+        before = describe(locked)
+        for key, value in cleaned.items():
+            setattr(locked, key, value)
+        locked.updated_at = at
+        _place(model, locked, position)
+        after = describe(locked)
+        changed = {key: after[key] for key in after if after[key] != before[key]}
+        if changed:
+            record_event(locked, action=action, actor=by, via=via, at=at, data=changed)
+    return locked
+
+
+def _delete_ordered(
+    model: type[Ordered], row: Ordered, *, by: User | None, via: str, action: str
+) -> None:
+    with transaction.atomic():
+        rows = list(model.objects.select_for_update().order_by("position", "id"))
+        locked = next((r for r in rows if r.pk == row.pk), None)
+        if locked is None:
+            return
+        record_event(locked, action=action, actor=by, via=via, data={"name": locked.name})
+        locked.delete()
+        rows.remove(locked)
+        _renumber(rows, model)
+
+
+def _no_unknown(changes: Mapping[str, Any], known: Mapping[str, Any]) -> None:
+    unknown = set(changes) - set(known)
+    if unknown:
+        raise InvalidInput(_("Unknown field."), field=sorted(unknown)[0])
 
 
 # --- triggers --------------------------------------------------------------------------------
@@ -133,14 +198,8 @@ def create_trigger(
     require_admin(by, _("Only admins may change triggers."))
     values = {"name": name, "description": description, "active": active, "events": events,
               "conditions": conditions, "actions": actions}  # fmt: skip
-    cleaned = {key: _TRIGGER_CLEANERS[key](value) for key, value in values.items()}
-    at = timezone.now()
-    with transaction.atomic():
-        trigger = Trigger(**cleaned, created_at=at, updated_at=at)
-        _place(Trigger, trigger, position)
-        record_event(trigger, action="automation.trigger_created", actor=by, via=via, at=at,
-                     data=_trigger_data(trigger))  # fmt: skip
-    return trigger
+    return _create_ordered(Trigger, _TRIGGER_CLEANERS, values, position=position, by=by, via=via,
+                           action="automation.trigger_created", describe=_trigger_data)  # fmt: skip
 
 
 def update_trigger(
@@ -148,48 +207,14 @@ def update_trigger(
 ) -> Trigger:
     """Change some of name, description, active, events, conditions, actions, position."""
     require_admin(by, _("Only admins may change triggers."))
-    position = changes.pop("position", None)
-    _no_unknown(changes, _TRIGGER_CLEANERS)
-    cleaned = {key: _TRIGGER_CLEANERS[key](value) for key, value in changes.items()}
-    at = timezone.now()
-    with transaction.atomic():
-        locked = _lock(Trigger, trigger.pk, _("No such trigger."))
-        before = _trigger_data(locked)
-        for key, value in cleaned.items():
-            setattr(locked, key, value)
-        locked.updated_at = at
-        _place(Trigger, locked, position)
-        after = _trigger_data(locked)
-        changed = {key: after[key] for key in after if after[key] != before[key]}
-        if changed:
-            record_event(locked, action="automation.trigger_updated", actor=by, via=via, at=at,
-                         data=changed)  # fmt: skip
-    return locked
+    return _update_ordered(Trigger, trigger, _TRIGGER_CLEANERS, changes, by=by, via=via,
+                           action="automation.trigger_updated", describe=_trigger_data,
+                           missing=_("No such trigger."))  # fmt: skip
 
 
 def delete_trigger(trigger: Trigger, *, by: User | None, via: str = Via.SYSTEM) -> None:
     require_admin(by, _("Only admins may change triggers."))
     _delete_ordered(Trigger, trigger, by=by, via=via, action="automation.trigger_deleted")
-
-
-def _delete_ordered(
-    model: type[Ordered], row: Ordered, *, by: User | None, via: str, action: str
-) -> None:
-    with transaction.atomic():
-        rows = list(model.objects.select_for_update().order_by("position", "id"))
-        locked = next((r for r in rows if r.pk == row.pk), None)
-        if locked is None:
-            return
-        record_event(locked, action=action, actor=by, via=via, data={"name": locked.name})
-        locked.delete()
-        rows.remove(locked)
-        _renumber(rows, model)
-
-
-def _no_unknown(changes: Mapping[str, Any], known: Mapping[str, Any]) -> None:
-    unknown = set(changes) - set(known)
-    if unknown:
-        raise InvalidInput(_("Unknown field."), field=sorted(unknown)[0])
 
 
 # --- time rules ------------------------------------------------------------------------------
@@ -250,37 +275,18 @@ def create_time_rule(
     values = {"name": name, "active": active, "anchor": anchor, "amount": amount, "unit": unit,
               "basis": basis, "calendar": calendar, "conditions": conditions,
               "actions": actions}  # fmt: skip
-    cleaned = {key: _TIME_RULE_CLEANERS[key](value) for key, value in values.items()}
-    at = timezone.now()
-    with transaction.atomic():
-        rule = TimeRule(**cleaned, created_at=at, updated_at=at)
-        _place(TimeRule, rule, position)
-        record_event(rule, action="automation.time_rule_created", actor=by, via=via, at=at,
-                     data=_time_rule_data(rule))  # fmt: skip
-    return rule
+    return _create_ordered(TimeRule, _TIME_RULE_CLEANERS, values, position=position, by=by,
+                           via=via, action="automation.time_rule_created",
+                           describe=_time_rule_data)  # fmt: skip
 
 
 def update_time_rule(
     rule: TimeRule, *, by: User | None, via: str = Via.SYSTEM, **changes: Any
 ) -> TimeRule:
     require_admin(by, _("Only admins may change time rules."))
-    position = changes.pop("position", None)
-    _no_unknown(changes, _TIME_RULE_CLEANERS)
-    cleaned = {key: _TIME_RULE_CLEANERS[key](value) for key, value in changes.items()}
-    at = timezone.now()
-    with transaction.atomic():
-        locked = _lock(TimeRule, rule.pk, _("No such time rule."))
-        before = _time_rule_data(locked)
-        for key, value in cleaned.items():
-            setattr(locked, key, value)
-        locked.updated_at = at
-        _place(TimeRule, locked, position)
-        after = _time_rule_data(locked)
-        changed = {key: after[key] for key in after if after[key] != before[key]}
-        if changed:
-            record_event(locked, action="automation.time_rule_updated", actor=by, via=via, at=at,
-                         data=changed)  # fmt: skip
-    return locked
+    return _update_ordered(TimeRule, rule, _TIME_RULE_CLEANERS, changes, by=by, via=via,
+                           action="automation.time_rule_updated", describe=_time_rule_data,
+                           missing=_("No such time rule."))  # fmt: skip
 
 
 def delete_time_rule(rule: TimeRule, *, by: User | None, via: str = Via.SYSTEM) -> None:
@@ -485,8 +491,7 @@ def create_canned_reply(
     clean_name, clean_texts = _name(name), _texts(texts)
     at = timezone.now()
     with transaction.atomic():
-        if CannedReply.objects.filter(name=clean_name).exists():
-            raise Conflict(_("A canned reply with this name exists."), field="name")
+        _check_name_free(CannedReply, clean_name, _("A canned reply with this name exists."))
         canned = CannedReply.objects.create(
             name=clean_name, texts=clean_texts, active=bool(active), created_at=at, updated_at=at
         )
@@ -507,8 +512,9 @@ def update_canned_reply(
             raise NotFound(_("No such canned reply."))
         if "name" in changes:
             locked.name = _name(changes["name"])
-            if CannedReply.objects.filter(name=locked.name).exclude(pk=locked.pk).exists():
-                raise Conflict(_("A canned reply with this name exists."), field="name")
+            _check_name_free(
+                CannedReply, locked.name, _("A canned reply with this name exists."), pk=locked.pk
+            )
         if "texts" in changes:
             locked.texts = _texts(changes["texts"])
         if "active" in changes:
@@ -546,8 +552,7 @@ def create_webhook(
     plain = _secret(secret) or webhooks.new_secret()
     at = timezone.now()
     with transaction.atomic():
-        if Webhook.objects.filter(name=clean_name).exists():
-            raise Conflict(_("A webhook with this name exists."), field="name")
+        _check_name_free(Webhook, clean_name, _("A webhook with this name exists."))
         webhook = Webhook.objects.create(
             name=clean_name, url=clean_url, secret=webhooks.stored_secret(plain),
             active=bool(active), created_at=at, updated_at=at,
@@ -579,8 +584,9 @@ def update_webhook(
             raise NotFound(_("No such webhook."))
         if "name" in changes:
             locked.name = _name(changes["name"])
-            if Webhook.objects.filter(name=locked.name).exclude(pk=locked.pk).exists():
-                raise Conflict(_("A webhook with this name exists."), field="name")
+            _check_name_free(
+                Webhook, locked.name, _("A webhook with this name exists."), pk=locked.pk
+            )
         if "url" in changes:
             locked.url = webhooks.check_url(str(changes["url"]))
         if "active" in changes:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib import messages
+from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -46,10 +47,13 @@ from frontdesk.conversations.selectors import conversation_with_messages
 from frontdesk.core.errors import InvalidInput, ServiceError
 from frontdesk.core.forms import apply_service_error
 from frontdesk.core.models import Via
+from frontdesk.core.ordering import move_step
 from frontdesk.mail.crypto import CredentialError
 
 # The composer's "and set status" choices (as the conversations app offers them).
 SEND_AND_SET = (Status.PENDING, Status.ON_HOLD, Status.SOLVED)
+
+Saved = TypeVar("Saved", bound=models.Model)
 
 
 def _page(request: HttpRequest, template: str, tab: str, context: dict[str, Any]) -> HttpResponse:
@@ -77,22 +81,39 @@ def _describe_actions(actions: list[dict[str, Any]]) -> list[str]:
 
 
 def _save_rule(
-    form: Any, rows: RuleRows, save: Callable[[dict[str, Any]], object]
-) -> tuple[bool, str]:
-    """(saved, an error about the rows as a whole)."""
+    form: Any, rows: RuleRows, save: Callable[[dict[str, Any]], Saved]
+) -> tuple[Saved | None, str]:
+    """(what `save` returned, or None when refused; an error about the rows as a whole)."""
     if not (form.is_valid() and rows.is_valid()):
-        return False, ""
+        return None, ""
     conditions, actions = rows.conditions(), rows.stored_actions()
     if rows.rows_have_errors():
-        return False, ""
+        return None, ""
     try:
-        save({**form.cleaned_data, "conditions": conditions, "actions": actions})
+        return save({**form.cleaned_data, "conditions": conditions, "actions": actions}), ""
     except ServiceError as error:
         if error.field in form.fields:
             apply_service_error(form, error)
-            return False, ""
-        return False, error.detail
-    return True, ""
+            return None, ""
+        return None, error.detail
+
+
+def _rule_form_page(
+    request: HttpRequest, form: Any, rows: RuleRows, save: Callable[[dict[str, Any]], Saved], *,
+    saved_to: str, template: str, tab: str, context: dict[str, Any],
+) -> HttpResponseBase:  # fmt: skip
+    """The edit page of a trigger, time rule or macro: saved, it goes to `saved_to` (the row's
+    edit page); refused or not yet posted, the form shows again with its rows."""
+    rows_error = ""
+    if request.method == "POST":
+        saved, rows_error = _save_rule(form, rows, save)
+        if saved is not None:
+            messages.success(request, _("Saved."))
+            return redirect(saved_to, pk=saved.pk)
+    return _page(request, template, tab, {
+        "form": form, "rows": rows, "rows_error": rows_error, "placeholders": placeholder_help(),
+        **context,
+    })  # fmt: skip
 
 
 # --- triggers --------------------------------------------------------------------------------
@@ -108,8 +129,7 @@ def triggers(request: HttpRequest) -> HttpResponse:
          _describe_actions(t.actions))
         for t in found
     ]  # fmt: skip
-    return _page(request, "automation/triggers.html", "triggers",
-                 {"rows": rows, "last": len(rows) - 1})  # fmt: skip
+    return _page(request, "automation/triggers.html", "triggers", {"rows": rows})
 
 
 @admin_required
@@ -124,24 +144,15 @@ def trigger_edit(request: HttpRequest, pk: int | None = None) -> HttpResponseBas
     form = TriggerForm(data, initial=initial)
     rows = RuleRows(data, conditions=trigger.conditions if trigger else None,
                     actions=trigger.actions if trigger else ())  # fmt: skip
-    saved: list[Trigger] = []
 
-    def save(values: dict[str, Any]) -> None:
+    def save(values: dict[str, Any]) -> Trigger:
         if trigger is None:
-            saved.append(services.create_trigger(by=admin, via=Via.WEB, **values))
-        else:
-            saved.append(services.update_trigger(trigger, by=admin, via=Via.WEB, **values))
+            return services.create_trigger(by=admin, via=Via.WEB, **values)
+        return services.update_trigger(trigger, by=admin, via=Via.WEB, **values)
 
-    rows_error = ""
-    if data is not None:
-        ok, rows_error = _save_rule(form, rows, save)
-        if ok:
-            messages.success(request, _("Saved."))
-            return redirect("automation:trigger_edit", pk=saved[0].pk)
-    return _page(request, "automation/trigger_form.html", "triggers", {
-        "form": form, "rows": rows, "rows_error": rows_error, "rule": trigger,
-        "placeholders": placeholder_help(),
-    })  # fmt: skip
+    return _rule_form_page(request, form, rows, save, saved_to="automation:trigger_edit",
+                           template="automation/trigger_form.html", tab="triggers",
+                           context={"rule": trigger})  # fmt: skip
 
 
 @require_POST
@@ -149,10 +160,8 @@ def trigger_edit(request: HttpRequest, pk: int | None = None) -> HttpResponseBas
 def trigger_move(request: HttpRequest, pk: int) -> HttpResponseBase:
     admin = acting_user(request)
     trigger = or_404(lambda: selectors.access_trigger(admin, pk))
-    step = -1 if request.POST.get("direction") == "up" else 1
-    services.update_trigger(
-        trigger, by=admin, via=Via.WEB, position=max(0, trigger.position + step)
-    )
+    position = max(0, trigger.position + move_step(request))
+    services.update_trigger(trigger, by=admin, via=Via.WEB, position=position)
     return redirect("automation:triggers")
 
 
@@ -191,8 +200,7 @@ def time_rules(request: HttpRequest) -> HttpResponse:
          _describe_actions(r.actions))
         for r in found
     ]  # fmt: skip
-    return _page(request, "automation/time_rules.html", "time_rules",
-                 {"rows": rows, "last": len(rows) - 1})  # fmt: skip
+    return _page(request, "automation/time_rules.html", "time_rules", {"rows": rows})
 
 
 @admin_required
@@ -208,24 +216,15 @@ def time_rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponseB
     form = TimeRuleForm(data, initial=initial)
     rows = RuleRows(data, conditions=rule.conditions if rule else None,
                     actions=rule.actions if rule else (), allow_event_fields=False)  # fmt: skip
-    saved: list[TimeRule] = []
 
-    def save(values: dict[str, Any]) -> None:
+    def save(values: dict[str, Any]) -> TimeRule:
         if rule is None:
-            saved.append(services.create_time_rule(by=admin, via=Via.WEB, **values))
-        else:
-            saved.append(services.update_time_rule(rule, by=admin, via=Via.WEB, **values))
+            return services.create_time_rule(by=admin, via=Via.WEB, **values)
+        return services.update_time_rule(rule, by=admin, via=Via.WEB, **values)
 
-    rows_error = ""
-    if data is not None:
-        ok, rows_error = _save_rule(form, rows, save)
-        if ok:
-            messages.success(request, _("Saved."))
-            return redirect("automation:time_rule_edit", pk=saved[0].pk)
-    return _page(request, "automation/time_rule_form.html", "time_rules", {
-        "form": form, "rows": rows, "rows_error": rows_error, "rule": rule,
-        "placeholders": placeholder_help(),
-    })  # fmt: skip
+    return _rule_form_page(request, form, rows, save, saved_to="automation:time_rule_edit",
+                           template="automation/time_rule_form.html", tab="time_rules",
+                           context={"rule": rule})  # fmt: skip
 
 
 @require_POST
@@ -233,8 +232,8 @@ def time_rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponseB
 def time_rule_move(request: HttpRequest, pk: int) -> HttpResponseBase:
     admin = acting_user(request)
     rule = or_404(lambda: selectors.access_time_rule(admin, pk))
-    step = -1 if request.POST.get("direction") == "up" else 1
-    services.update_time_rule(rule, by=admin, via=Via.WEB, position=max(0, rule.position + step))
+    position = max(0, rule.position + move_step(request))
+    services.update_time_rule(rule, by=admin, via=Via.WEB, position=position)
     return redirect("automation:time_rules")
 
 
@@ -279,26 +278,17 @@ def macro_edit(request: HttpRequest, pk: int | None = None) -> HttpResponseBase:
     form = MacroForm(data, user=admin, initial=initial)
     rows = RuleRows(data, actions=macro.actions if macro else (), with_conditions=False,
                     allowed_actions=sorted(rules.MACRO_ACTION_TYPES))  # fmt: skip
-    saved: list[Macro] = []
 
-    def save(values: dict[str, Any]) -> None:
+    def save(values: dict[str, Any]) -> Macro:
         fields = {"name": values["name"], "text": values["text"], "active": values["active"],
                   "actions": values["actions"], **form.scope_values(admin)}  # fmt: skip
         if macro is None:
-            saved.append(services.create_macro(by=admin, via=Via.WEB, **fields))
-        else:
-            saved.append(services.update_macro(macro, by=admin, via=Via.WEB, **fields))
+            return services.create_macro(by=admin, via=Via.WEB, **fields)
+        return services.update_macro(macro, by=admin, via=Via.WEB, **fields)
 
-    rows_error = ""
-    if data is not None:
-        ok, rows_error = _save_rule(form, rows, save)
-        if ok:
-            messages.success(request, _("Saved."))
-            return redirect("automation:macro_edit", pk=saved[0].pk)
-    return _page(request, "automation/macro_form.html", "macros", {
-        "form": form, "rows": rows, "rows_error": rows_error, "macro": macro,
-        "placeholders": placeholder_help(),
-    })  # fmt: skip
+    return _rule_form_page(request, form, rows, save, saved_to="automation:macro_edit",
+                           template="automation/macro_form.html", tab="macros",
+                           context={"macro": macro})  # fmt: skip
 
 
 @require_POST

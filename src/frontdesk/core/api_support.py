@@ -15,7 +15,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import wraps
 from typing import Any
@@ -36,7 +36,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 from pydantic import ConfigDict
 
-from frontdesk.core.errors import ServiceError
+from frontdesk.core.errors import InvalidInput, ServiceError
 from frontdesk.core.pagination import Page
 
 logger = logging.getLogger(__name__)
@@ -393,6 +393,16 @@ class CursorPageOut(Schema):
     """Base of every list response: `items` plus the cursor of the next page (null at the end)."""
 
     next_cursor: str | None
+
+
+def patch_changes(payload: Schema, *, clearable: Collection[str] = ()) -> dict[str, Any]:
+    """The fields a PATCH body sent, the others staying as they are; null only clears the
+    fields in `clearable` and is refused for the rest."""
+    changes = {key: getattr(payload, key) for key in payload.model_fields_set}
+    for key, value in changes.items():
+        if value is None and key not in clearable:
+            raise InvalidInput(_("This field may not be null."), field=key)
+    return changes
 
 
 def page_response(page: Page[Any]) -> dict[str, Any]:

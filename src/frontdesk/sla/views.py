@@ -27,6 +27,7 @@ from frontdesk.conversations.sla_badges import conversation_badge
 from frontdesk.core.errors import InvalidInput, ServiceError
 from frontdesk.core.forms import apply_service_error, submit
 from frontdesk.core.models import Via
+from frontdesk.core.ordering import move_step
 from frontdesk.sla import selectors, services
 from frontdesk.sla.durations import format_minutes
 from frontdesk.sla.forms import CalendarForm, PolicyForm
@@ -232,8 +233,7 @@ def policy_delete(request: HttpRequest, pk: int) -> HttpResponseBase:
 def policy_move(request: HttpRequest, pk: int) -> HttpResponseBase:
     admin = acting_user(request)
     policy = or_404(lambda: selectors.access_policy(admin, pk))
-    steps = -1 if request.POST.get("direction") == "up" else 1
-    services.move_policy(policy, by=admin, steps=steps, via=Via.WEB)
+    services.move_policy(policy, by=admin, steps=move_step(request), via=Via.WEB)
     return redirect("sla:policies")
 
 
