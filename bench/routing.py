@@ -14,7 +14,12 @@ conversations in those languages, it times
   matching rule, read the team's online agents with their loads and rank them
   (what a worker does before it writes anything); target p95 <= 5 ms;
 - the whole of it as the worker runs it: routing (the rule's changes, audited)
-  and assignment (locks, recount, assign, audit), each committed.
+  and assignment (its own reads, locks, recount of the chosen agent, assign, audit,
+  running counts stored), each committed, with the reactions run on commit.
+
+Each figure comes as wall time and as this process's CPU time: the machine's other load
+inflates the first, hardly the second. After the run the reconcile job compares every
+agent's running counts with their conversations (`fixed` should be 0).
 
 **It replaces every row of the database it is pointed at** (a flush, then the
 desk above). Progress goes to stderr, one JSON object of figures to stdout.
@@ -223,24 +228,29 @@ def new_conversations(desk: dict[str, Any], count: int, rng: random.Random) -> l
 # --- timing ------------------------------------------------------------------------------------
 
 
-def decide(conversation_id: int, mode: str, default_capacity: int) -> tuple[Any, Any]:
-    """What the worker reads and computes before writing: the rule, then the ranking."""
+def decide(conversation_id: int) -> tuple[Any, Any]:
+    """What the worker reads and computes before writing: the rule, then the ranking.
+
+    The same reads as route_conversation and assign_conversation: the conversation's facts
+    with the settings stamp in one statement (rules, team settings and capacities kept in
+    the process while the stamp holds), then the team's online agents with their running
+    counts and turns.
+    """
     from frontdesk.routing import selectors, services
 
-    rules = selectors.active_rules()
-    found = selectors.read_for_routing(
-        conversation_id, tags=rules.needs_tags, mailbox=rules.needs_mailbox
-    )
-    assert found is not None  # noqa: S101 - just created
-    rule = selectors.first_matching_rule(rules, found.facts)
+    found, current = selectors.read_with_settings(conversation_id)
+    assert found is not None and current is not None  # noqa: S101 - just created
+    rule = selectors.first_matching_rule(current.rules, found.facts)
     team_id = rule.team_id if rule is not None and rule.team_id is not None else found.team_id
+    team = current.team(team_id or 0)
     choice = services.decide_assignee(
         team_id=team_id or 0,
         channel=found.facts.channel,
         language=found.facts.language,
-        mode=mode,
-        default_capacity=default_capacity,
+        mode=team.mode,
+        default_capacity=team.default_capacity,
         skill_id=rule.skill_id if rule is not None else None,
+        capacities=current.capacities_in(found.facts.channel),
     )
     return rule, choice
 
@@ -259,42 +269,76 @@ def summary(values: list[float]) -> dict[str, float]:
     }
 
 
+class Clock:
+    """Wall and this process's CPU time of consecutive steps, in milliseconds."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def lap(self) -> tuple[float, float]:
+        wall, cpu = time.perf_counter(), time.process_time()
+        lapped = ((wall - self.wall) * 1000, (cpu - self.cpu) * 1000)
+        self.wall, self.cpu = wall, cpu
+        return lapped
+
+
 def time_routing(ids: list[int], warmup: int) -> dict[str, Any]:
     from frontdesk.routing import services
-    from frontdesk.routing.models import TeamRouting
 
-    settings = TeamRouting.objects.get()
-    decisions: list[float] = []
-    decision_cpu: list[float] = []
-    whole: list[float] = []
+    laps: dict[str, list[float]] = {
+        name: []
+        for name in (
+            "decision", "decision_cpu", "route", "route_cpu", "assign", "assign_cpu",
+            "whole", "whole_cpu",
+        )
+    }  # fmt: skip
     assigned = 0
     preferred: Counter[str] = Counter()
     for index, conversation_id in enumerate(ids):
-        began, cpu = time.perf_counter(), time.process_time()
-        _rule, choice = decide(conversation_id, settings.mode, settings.default_capacity)
-        decided, cpu_used = time.perf_counter(), time.process_time() - cpu
+        clock = Clock()
+        _rule, choice = decide(conversation_id)
+        decision = clock.lap()
         services.route_conversation(conversation_id)
+        route = clock.lap()
         assignee = services.assign_conversation(conversation_id)
-        done = time.perf_counter()
+        assign = clock.lap()
         if index < warmup:
             continue
-        decisions.append((decided - began) * 1000)
-        decision_cpu.append(cpu_used * 1000)
-        whole.append((done - decided) * 1000)
+        for name, (wall, cpu) in (("decision", decision), ("route", route), ("assign", assign)):
+            laps[name].append(wall)
+            laps[f"{name}_cpu"].append(cpu)
+        laps["whole"].append(route[0] + assign[0])
+        laps["whole_cpu"].append(route[1] + assign[1])
         assigned += assignee is not None
         preferred["language"] += choice.language_matched
         preferred["skill"] += choice.skill_matched
     return {
-        "decision": summary(decisions),
+        # What the worker reads and ranks before it writes anything (no locks).
+        "decision": summary(laps["decision"]),
         # This process's own CPU time in the decision: the share the database's and other
         # processes' load on the machine cannot inflate.
-        "decision_cpu_in_this_process": summary(decision_cpu),
-        "route_and_assign_committed": summary(whole),
-        "timed": len(decisions),
+        "decision_cpu_in_this_process": summary(laps["decision_cpu"]),
+        # route_conversation: the rule's changes, audited, committed, reactions included.
+        "route_committed": summary(laps["route"]),
+        "route_committed_cpu": summary(laps["route_cpu"]),
+        # assign_conversation as the worker runs it: its own decision reads, the locks, the
+        # recount under the agent's lock, assign, audit, counts stored, committed.
+        "assign_committed": summary(laps["assign"]),
+        "assign_committed_cpu": summary(laps["assign_cpu"]),
+        "route_and_assign_committed": summary(laps["whole"]),
+        "route_and_assign_committed_cpu": summary(laps["whole_cpu"]),
+        "timed": len(laps["decision"]),
         "assigned": assigned,
         "language_matched": preferred["language"],
         "skill_matched": preferred["skill"],
     }
+
+
+def counts_drifted() -> dict[str, int]:
+    """The reconcile job's check of every agent after the run: nothing should have drifted."""
+    from frontdesk.routing import services
+
+    return services.reconcile_agent_loads(limit=100_000)
 
 
 def analyze() -> None:
@@ -349,6 +393,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         baseline = round_trips()
         log(f"timing {args.conversations} conversations after {args.warmup} untimed")
         figures = time_routing(ids, args.warmup)
+        figures["running_counts_after_run"] = counts_drifted()
         p95 = figures["decision"]["p95_ms"]
         result = {
             "benchmark": "routing",

@@ -17,10 +17,11 @@ import pytest
 from django.db import connection
 
 from frontdesk.accounts.models import Team
-from frontdesk.conversations.models import Conversation
+from frontdesk.conversations import services
+from frontdesk.conversations.models import Conversation, Status
 from frontdesk.core.models import Event, Via
 from frontdesk.routing import services as routing
-from frontdesk.routing.models import AssignmentMode
+from frontdesk.routing.models import AgentLoad, AssignmentMode
 from tests.conftest import Personas
 from tests.routing.conftest import Open, auto_team, make_agent
 
@@ -92,6 +93,10 @@ def test_racing_workers_never_assign_twice_nor_overflow_a_capacity(
         )
     )
     assert loads == {agent.pk: 3 for agent in agents}
+    # Each agent's running count, written under their lock, came out exact.
+    stored = dict(AgentLoad.objects.values_list("user_id", "open_counts"))
+    assert stored == {agent.pk: {"email": 3} for agent in agents}
+    assert routing.reconcile_agent_loads()["fixed"] == 0
 
 
 @racing
@@ -108,3 +113,39 @@ def test_the_last_free_place_goes_to_one_conversation_only(
     results = side_by_side(lambda index: routing.assign_conversation(ids[index]), 8)
     assert sorted(results, key=lambda r: r is None) == [agent.pk] + [None] * 7
     assert Conversation.objects.filter(assignee=agent, status__in=("new", "open")).count() == 2
+
+
+@racing
+@pytest.mark.django_db(transaction=True)
+def test_running_counts_end_exact_while_people_change_conversations_beside_the_workers(
+    people: Personas, open_conversation: Open
+) -> None:
+    support = auto_team(Team.objects.create(name="Support"), AssignmentMode.LEAST_LOADED, 4)
+    agents = [make_agent(f"a{i}@support.example", support) for i in range(4)]
+    held = [open_conversation(f"H{i}", team=support, via=Via.SYSTEM).pk for i in range(8)]
+    for conversation_id in held:
+        assert routing.assign_conversation(conversation_id) is not None
+    ids = [open_conversation(f"Q{i}", team=support, via=Via.SYSTEM).pk for i in range(24)]
+
+    def work(index: int) -> None:
+        rng = random.Random(index)
+        if index < 4:
+            for conversation_id in rng.sample(ids, len(ids)):
+                routing.assign_conversation(conversation_id)
+            return
+        # People solving and reopening what the agents hold, while the workers assign.
+        for conversation_id in rng.sample(held, 4):
+            conversation = Conversation.objects.get(pk=conversation_id)
+            services.set_status(conversation, by=None, status=Status.SOLVED)
+            services.set_status(conversation, by=None, status=Status.OPEN)
+
+    side_by_side(work, 6)
+    for agent in agents:
+        row = AgentLoad.objects.get(user=agent)
+        truth = Counter(
+            Conversation.objects.filter(assignee=agent, status__in=("new", "open")).values_list(
+                "channel", flat=True
+            )
+        )
+        assert (row.open_counts, row.open_total) == (dict(truth), sum(truth.values()))
+    assert routing.reconcile_agent_loads()["fixed"] == 0

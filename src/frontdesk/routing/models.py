@@ -7,12 +7,18 @@ assignment fair and safe.
   default number of open conversations an agent of the team takes per channel.
 - `AgentCapacity`: one agent's own limit for one channel, overriding the team default.
 - `AgentLoad`: one row per agent, locked while a conversation is given to them, so two
-  workers never both fill the agent's last free place; it also says when they last got one.
-- `TeamTurn`: when an agent last got a conversation of one team: the round-robin pointer.
+  workers never both fill the agent's last free place; it also says when they last got one,
+  of any team and of each team (the round-robin pointer), and keeps their running count of
+  new and open conversations per channel, which the assignment decision reads instead of
+  counting conversations.
+- `SettingsVersion`: one row whose stamp changes with every rule, team setting or agent
+  capacity, so each process knows with one small read whether what it keeps is current.
 - `OwnerReminder`: the daily reminder an owner got about conversations they handed on.
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from django.db import models
 from django.utils import timezone
@@ -142,26 +148,54 @@ class AgentCapacity(models.Model):
         return f"{self.user_id} {self.channel} {self.max_open}"
 
 
+def turn_text(at: datetime) -> str:
+    """A time as AgentLoad.team_turns stores it: UTC, ISO, always with microseconds, so that
+    comparing the texts compares the times."""
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 class AgentLoad(models.Model):
+    """An agent's lock row for assignment, with their running load.
+
+    `open_counts` ({channel: count}, channels without any left out) and `open_total` are the
+    agent's assigned conversations in a working status (new, open), across all teams. They
+    are written under this row's lock: by assignment in the transaction that assigns, by
+    the reactions to conversation events after those commit, and by the reconcile job. A
+    count may lag a change by the moment its reaction takes; assignment therefore counts
+    the chosen agent's conversations again under the lock before it gives them one.
+    """
+
     user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="+")
     last_assigned_at = models.DateTimeField(null=True, blank=True)
+    # {team id: when they last got a conversation of that team}, as UTC ISO text with
+    # microseconds (turn_text), which sorts in time order: round-robin's pointer, kept on
+    # the row assignment writes anyway rather than in a table of its own.
+    team_turns = models.JSONField(default=dict, blank=True)
+    open_counts = models.JSONField(default=dict, blank=True)
+    open_total = models.PositiveIntegerField(default=0)
+    # When the reconcile job last compared the counts with the conversations: it takes the
+    # agents checked longest ago first, so its bounded runs go round everyone.
+    checked_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.user_id}"
 
 
-class TeamTurn(models.Model):
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
-    last_assigned_at = models.DateTimeField()
+class SettingsVersion(models.Model):
+    """The one row (id 1) whose stamp is replaced in every transaction that changes a rule,
+    a team's assignment settings or an agent's own capacity.
 
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["team", "user"], name="routing_turn_once"),
-        ]
+    A random stamp rather than a counter or the latest updated_at: a rolled-back change or
+    a clock that runs behind on another node can never bring back a value a process has
+    already seen, so equal stamps mean the kept copy is current.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    stamp = models.CharField(max_length=32)
+    changed_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
-        return f"{self.team_id}:{self.user_id}"
+        return self.stamp
 
 
 class OwnerReminder(models.Model):

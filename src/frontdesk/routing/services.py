@@ -31,12 +31,24 @@ never both take an agent's last free place. A worker holds at most one conversat
 and one agent lock, always in that order; an agent who turns out to be full is given up
 by rolling back to a savepoint (which releases their lock) before the next is tried, so
 no two workers wait on each other in a cycle. SQLite runs one writer at a time anyway.
+
+Running counts: the decision reads each agent's new and open conversations per channel
+from their AgentLoad row instead of counting the team's conversations. Assignment stores
+the count it took under the lock, plus the conversation it gives, in its own transaction;
+every other change (a person assigning, a status change into or out of new/open, a
+transfer, a merge) has its agents counted again under their locks by the reactions after
+it commits; and a job every ten minutes compares the rows with the conversations. A count
+can therefore lag a change by the moment its reaction takes: a count too low only sends
+the decision to an agent the recount under the lock then finds full; one too high keeps
+an agent out until the reaction, and an agent who frees a place is counted again before
+waiting work is handed out.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -79,8 +91,9 @@ from frontdesk.routing.models import (
     ConversationRouting,
     OwnerReminder,
     RoutingRule,
+    SettingsVersion,
     TeamRouting,
-    TeamTurn,
+    turn_text,
 )
 from frontdesk.routing.selectors import Candidate
 
@@ -91,6 +104,9 @@ MAX_KEYWORD = 100
 MAX_CAPACITY = 1000
 # Waiting conversations one trigger assigns at most, oldest first.
 ASSIGN_BATCH = 50
+# Agents whose running counts one reconcile run compares, and how many per query.
+RECONCILE_LIMIT = 2000
+RECONCILE_CHUNK = 200
 # The hour (in the owner's time zone) from which the day's reminder goes out.
 REMINDER_HOUR = 9
 REMINDER_CONVERSATIONS = 100
@@ -304,6 +320,7 @@ def create_rule(
         rule.save()
         rules.insert(place, rule)
         _renumber(rules)
+        _settings_changed(at)
         record_event(rule, action="routing.rule_created", actor=by, via=via, at=at,
                      data=_rule_data(rule))  # fmt: skip
         publish(RoutingRuleChanged(audience=_rule_audience(), via=via, rule_id=rule.pk,
@@ -342,6 +359,7 @@ def update_rule(
             return RoutingRule.objects.select_related("team", "skill").get(pk=locked.pk)
         locked.updated_at = at
         locked.save()
+        _settings_changed(at)
         record_event(locked, action="routing.rule_updated", actor=by, via=via, at=at,
                      data={"changed": changed})  # fmt: skip
         publish(RoutingRuleChanged(audience=_rule_audience(), via=via, rule_id=locked.pk,
@@ -370,8 +388,21 @@ def delete_rule(rule: RoutingRule, *, by: User | None, via: str = Via.SYSTEM) ->
         locked.delete()
         rules.remove(locked)
         _renumber(rules)
+        _settings_changed(at)
         publish(RoutingRuleChanged(audience=_rule_audience(), via=via, rule_id=rule_id,
                                    name=name, change="deleted"))  # fmt: skip
+
+
+def _settings_changed(at: datetime) -> None:
+    """A new settings stamp, in the transaction of the change: every process then reads the
+    rules, team settings and capacities again at its next decision
+    (selectors.routing_settings)."""
+    SettingsVersion.objects.bulk_create(
+        [SettingsVersion(id=1, stamp=secrets.token_hex(16), changed_at=at)],
+        update_conflicts=True,
+        unique_fields=["id"],
+        update_fields=["stamp", "changed_at"],
+    )
 
 
 def _renumber(rules: list[RoutingRule], *, skip: RoutingRule | None = None) -> None:
@@ -429,6 +460,7 @@ def update_team_routing(
             return row
         row.updated_at = at
         row.save()
+        _settings_changed(at)
         record_event(team, action="routing.team_settings_changed", actor=by, via=via, at=at,
                      data={"before": before, "after": after})  # fmt: skip
         publish(
@@ -488,6 +520,7 @@ def _set_capacity(
         existing.max_open = max_open
         existing.save(update_fields=["max_open"])
         result = existing
+    _settings_changed(timezone.now())
     record_event(user, action="routing.capacity_changed", actor=by, via=via,
                  data={"channel": channel, "max_open": max_open, "previous": previous})  # fmt: skip
     return result, True
@@ -546,13 +579,10 @@ def route_conversation(conversation_id: int, *, at: datetime | None = None) -> R
     The rule's changes and the routing row commit together.
     """
     at = at or timezone.now()
-    rules = selectors.active_rules()
-    found = selectors.read_for_routing(
-        conversation_id, tags=rules.needs_tags, mailbox=rules.needs_mailbox
-    )
-    if found is None or found.merged_into_id is not None:
+    found, current = selectors.read_with_settings(conversation_id)
+    if found is None or current is None or found.merged_into_id is not None:
         return None
-    matched = selectors.first_matching_rule(rules, found.facts)
+    matched = selectors.first_matching_rule(current.rules, found.facts)
     # What the rule sets is read now: the kept rule set may hold a team deleted since.
     rule = selectors.rule_to_apply(matched.pk) if matched is not None else None
     with transaction.atomic():
@@ -641,10 +671,21 @@ def decide_assignee(
     mode: str,
     default_capacity: int,
     skill_id: int | None,
+    capacities: Mapping[int, int] | None = None,
 ) -> Choice:
-    """Whom to give a conversation of this team, channel and language to, best first."""
+    """Whom to give a conversation of this team, channel and language to, best first.
+
+    `capacities` are the agents' own limits in the channel from the settings the caller
+    already holds (RoutingSettings.capacities_in); without them they are looked up.
+    """
+    if capacities is None:
+        capacities = selectors.routing_settings().capacities_in(channel)
     found = selectors.candidates(
-        team_id=team_id, channel=channel, default_capacity=default_capacity, skill_id=skill_id
+        team_id=team_id,
+        channel=channel,
+        default_capacity=default_capacity,
+        skill_id=skill_id,
+        capacities=capacities,
     )
     return rank_candidates(found, mode=mode, language=language, wants_skill=skill_id is not None)
 
@@ -657,26 +698,24 @@ def assign_conversation(conversation_id: int, *, at: datetime | None = None) -> 
     """
     at = at or timezone.now()
     with transaction.atomic():
-        conversation = (
-            # Only the conversation's row is locked; its customer is read for the language.
-            Conversation.objects.select_for_update(of=("self",))
-            .select_related("customer")
-            .filter(pk=conversation_id)
-            .first()
-        )
-        team_id = conversation.team_id if conversation is not None else None
-        if conversation is None or team_id is None or not _waiting(conversation):
+        found = selectors.lock_for_assignment(conversation_id)
+        if found is None or not _waiting(found.conversation):
             return None
-        settings = TeamRouting.objects.filter(team_id=team_id).first()
-        if settings is None or settings.mode == AssignmentMode.MANUAL:
+        conversation = found.conversation
+        team_id = conversation.team_id
+        assert team_id is not None  # noqa: S101 - _waiting checked it
+        current = selectors.routing_settings(found.stamp)
+        settings = current.team(team_id)
+        if settings.mode == AssignmentMode.MANUAL:
             return None
         choice = decide_assignee(
             team_id=team_id,
             channel=conversation.channel,
-            language=selectors.conversation_language(conversation),
+            language=found.language,
             mode=settings.mode,
             default_capacity=settings.default_capacity,
-            skill_id=selectors.routed_skill_id(conversation.pk),
+            skill_id=found.skill_id,
+            capacities=current.capacities_in(conversation.channel),
         )
         for candidate in choice.ordered:
             try:
@@ -708,12 +747,23 @@ def _take_place(
     mode: str,
     choice: Choice,
 ) -> None:
-    """Under the agent's lock: recount their load, then assign. Raises _Full when no room."""
-    load = _lock_agent(candidate.user_id)
-    capacity = candidate.capacity
-    if selectors.channel_load(candidate.user_id, conversation.channel) >= capacity:
+    """Under the agent's lock: count their load again, then assign. Raises _Full when the
+    count says there is no room (the running count the decision read may lag a moment).
+
+    The count taken under the lock is exact (a change committed later waits for this lock
+    before its own recount), so it is stored with the new conversation added, in this
+    transaction: the reaction to this assignment then has nothing to count.
+    """
+    agent = _lock_agent(candidate.user_id)
+    if agent is None:
         raise _Full
-    agent = User.objects.get(pk=candidate.user_id)
+    counts = selectors.open_counts_of(candidate.user_id)
+    channel = conversation.channel
+    if counts.get(channel, 0) >= candidate.capacity:
+        raise _Full
+    # Registered before assign publishes its event, so it runs first on commit; dropped
+    # with the savepoint if the assignment is rolled back.
+    transaction.on_commit(lambda: _counted.add((conversation.pk, candidate.user_id)))
     conversation_services.assign(
         conversation,
         by=None,
@@ -727,22 +777,123 @@ def _take_place(
             "skill_matched": choice.skill_matched,
         },
     )
-    load.last_assigned_at = at
-    load.save(update_fields=["last_assigned_at"])
-    TeamTurn.objects.bulk_create(
-        [TeamTurn(team_id=team_id, user_id=candidate.user_id, last_assigned_at=at)],
-        update_conflicts=True,
-        unique_fields=["team", "user"],
-        update_fields=["last_assigned_at"],
-    )
+    counts[channel] = counts.get(channel, 0) + 1
+    turns = selectors.stored_turns_of(agent)
+    turns[str(team_id)] = turn_text(at)
+    # One write for the counts, the time of this assignment and the team's turn.
+    AgentLoad(
+        user_id=agent.pk,
+        open_counts=counts,
+        open_total=sum(counts.values()),
+        last_assigned_at=at,
+        team_turns=turns,
+    ).save(update_fields=["open_counts", "open_total", "last_assigned_at", "team_turns"])
 
 
-def _lock_agent(user_id: int) -> AgentLoad:
-    locked = AgentLoad.objects.select_for_update().filter(user_id=user_id).first()
+# (conversation id, assignee id) of assignments whose counts were stored in their own
+# transaction; the reaction to the assignment finds them here and skips its recount.
+_counted: set[tuple[int, int]] = set()
+
+
+def _lock_agent(user_id: int) -> User | None:
+    """Lock the agent's load row (made on first use) and read the agent; None if no such user."""
+    locked = selectors.lock_load_row(user_id)
     if locked is None:
+        if not User.objects.filter(pk=user_id).exists():
+            return None
         AgentLoad.objects.bulk_create([AgentLoad(user_id=user_id)], ignore_conflicts=True)
-        locked = AgentLoad.objects.select_for_update().get(user_id=user_id)
+        locked = selectors.lock_load_row(user_id)
     return locked
+
+
+# --- running counts --------------------------------------------------------------------------
+
+
+def recount_agent_loads(user_ids: Iterable[int | None]) -> int:
+    """Count the agents' new and open conversations again and store what changed.
+
+    Each agent is counted under their load row's lock, one at a time, so a recount never
+    waits on a second lock while holding one: racing recounts and assignments of the same
+    agent serialise, and the last one to take the lock counts after every change that
+    asked for it had committed. Returns how many agents' counts were wrong.
+    """
+    fixed = 0
+    for user_id in sorted({u for u in user_ids if u is not None}):
+        with transaction.atomic():
+            agent = _lock_agent(user_id)
+            if agent is not None and _store_counts(agent, selectors.open_counts_of(user_id)):
+                fixed += 1
+    return fixed
+
+
+def _store_counts(agent: User, counts: Mapping[str, int]) -> bool:
+    """Write the counts if they differ from the locked row's (read with the agent by
+    selectors.lock_load_row); True when they did."""
+    counts = {channel: n for channel, n in counts.items() if n}
+    total = sum(counts.values())
+    if selectors.stored_counts_of(agent) == (counts, total):
+        return False
+    AgentLoad(user_id=agent.pk, open_counts=counts, open_total=total).save(
+        update_fields=["open_counts", "open_total"]
+    )
+    return True
+
+
+def recount_after_assignment(
+    conversation_id: int, *, assignee_id: int | None, previous_assignee_id: int | None
+) -> int:
+    """A conversation changed hands: both agents' counts may have changed. An assignment
+    made here stored its assignee's count already, in its own transaction."""
+    agents = {previous_assignee_id}
+    if assignee_id is not None:
+        try:
+            _counted.remove((conversation_id, assignee_id))
+        except KeyError:
+            agents.add(assignee_id)
+    return recount_agent_loads(agents)
+
+
+def recount_holder(conversation_id: int) -> int:
+    """A conversation's status went into or out of new/open (or it was merged away): count
+    its assignee again. The assignee is read now; had it changed hands since, that change
+    names the earlier holder and has them counted after it."""
+    return recount_agent_loads([selectors.assignee_of(conversation_id)])
+
+
+def reconcile_agent_loads(
+    *, limit: int = RECONCILE_LIMIT, at: datetime | None = None
+) -> dict[str, int]:
+    """Compare the running counts of at most `limit` agents, those checked longest ago
+    first, with their conversations, and count again under the lock where they differ.
+
+    The counts follow conversation events after each commit; a reaction that failed, a
+    crash between a commit and its reactions, or a conversation changed outside the
+    services would leave one wrong until the agent's next change. This job bounds that
+    to one round of it.
+    """
+    at = at or timezone.now()
+    missing = selectors.staff_without_load_row()
+    if missing:
+        AgentLoad.objects.bulk_create(
+            [AgentLoad(user_id=u) for u in missing], ignore_conflicts=True
+        )
+    checked = drifted = 0
+    user_ids = selectors.loads_to_check(limit)
+    for start in range(0, len(user_ids), RECONCILE_CHUNK):
+        chunk = user_ids[start : start + RECONCILE_CHUNK]
+        actual = selectors.open_counts_of_many(chunk)
+        stored = selectors.stored_counts(chunk)
+        wrong = [
+            user_id
+            for user_id in chunk
+            if stored.get(user_id) != (actual[user_id], sum(actual[user_id].values()))
+        ]
+        # The comparison above is not locked: a difference may be a reaction still on its
+        # way. Counting again under the lock settles it either way.
+        drifted += recount_agent_loads(wrong)
+        AgentLoad.objects.filter(user_id__in=chunk).update(checked_at=at)
+        checked += len(chunk)
+    return {"checked": checked, "fixed": drifted}
 
 
 def assign_waiting(team_id: int, *, limit: int = ASSIGN_BATCH, at: datetime | None = None) -> int:
@@ -758,7 +909,12 @@ def assign_waiting(team_id: int, *, limit: int = ASSIGN_BATCH, at: datetime | No
 
 
 def assign_waiting_for_agent(user_id: int, *, limit: int = ASSIGN_BATCH) -> int:
-    """An agent came online or freed a place: assign waiting work in their auto teams."""
+    """An agent came online or freed a place: assign waiting work in their auto teams.
+
+    Their counts are taken again first, so the place just freed shows however the
+    reactions to the change that freed it are ordered.
+    """
+    recount_agent_loads([user_id])
     team_ids = set(selectors.auto_assign_team_ids())
     mine = User.objects.filter(pk=user_id).values_list("memberships__team_id", flat=True)
     assigned = 0

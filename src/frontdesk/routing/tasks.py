@@ -3,7 +3,8 @@
 Routing and assignment run here, never inside the request that created or changed the
 conversation. A sweep every minute assigns whatever still waits in auto-assigning teams
 (a task lost in a crash, an agent who freed a place without an event saying so); a job
-every quarter hour sends the owners' daily reminders, once a day each.
+every ten minutes sets right any agent's running count that drifted from their
+conversations; a job every quarter hour sends the owners' daily reminders, once a day each.
 """
 
 from __future__ import annotations
@@ -82,6 +83,12 @@ def assign_waiting_everywhere() -> dict[str, int]:
         if count:
             assigned[str(team_id)] = count
     return assigned
+
+
+@periodic("routing_reconcile_loads", every=timedelta(minutes=10))
+def reconcile_agent_loads() -> dict[str, int]:
+    """Compare agents' running counts with their conversations, a bounded number a run."""
+    return services.reconcile_agent_loads()
 
 
 @periodic("routing_remind_owners", every=timedelta(minutes=15))
