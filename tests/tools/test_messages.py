@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from tools.messages import placeholders_fit
 
 SINGULAR = "You handed on a conversation that is not solved yet."
