@@ -196,9 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
     mail_import.add_argument(
         "--batch",
         type=_positive_int,
-        default=100,
+        default=50,
         metavar="N",
-        help="messages committed together (100); 1 commits each on its own",
+        help="messages committed together (50); 1 commits each on its own",
     )
     mail_import.set_defaults(run=cmd_mail_import)
     mail_listen = mail_commands.add_parser(
@@ -689,8 +689,10 @@ def cmd_mail_import(args: argparse.Namespace) -> int:
     field = {"created": "conversations_created", "duplicate": "duplicates"}
     mails = ((raw, f"import:{label}") for label, raw in mail_sources(path))
     # An archive holds many messages per sender: the rate limit is for live traffic.
+    # With a core to spare, a worker parses each batch while the one before is written.
+    parse_ahead = (os.cpu_count() or 1) > 1
     for result in ingest_in_batches(
-        mails, mailbox=mailbox, batch_size=args.batch, rate_limit=False
+        mails, mailbox=mailbox, batch_size=args.batch, rate_limit=False, parse_ahead=parse_ahead
     ):
         counts["messages"] += 1
         counts[field.get(result.outcome, result.outcome)] += 1

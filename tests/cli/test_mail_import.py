@@ -165,3 +165,30 @@ def test_import_without_a_path_is_a_usage_error(capsys: pytest.CaptureFixture[st
         main(["mail", "import"])
 
     assert exit_info.value.code == 2
+
+
+def test_batches_commit_together_and_a_copy_in_a_later_batch_is_a_duplicate(
+    db: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    for n, (message_id, answers) in enumerate(
+        [("<1@example.com>", ""), ("<2@example.com>", "<1@example.com>"),
+         ("<3@example.com>", ""), ("<1@example.com>", ""), ("<4@example.com>", "")]
+    ):  # fmt: skip
+        (tmp_path / f"{n}.eml").write_bytes(mail(message_id=message_id, in_reply_to=answers))
+
+    code, counts = run_import(capsys, str(tmp_path), "--batch", "2")
+
+    assert code == 0
+    assert counts == {
+        "messages": 5, "conversations_created": 3, "threaded": 1,
+        "quarantined": 0, "duplicates": 1, "ignored": 0,
+    }  # fmt: skip
+    assert InboundMessage.objects.count() == 4
+
+
+def test_a_batch_size_below_one_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["mail", "import", ".", "--batch", "0"])
+
+    assert exit_info.value.code == 2
+    assert "--batch" in capsys.readouterr().err

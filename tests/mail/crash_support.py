@@ -359,8 +359,8 @@ def run_poller(
     return poller_report(*finish(process, timeout_s=timeout_s))
 
 
-def import_command(path: Path) -> list[str]:
-    return frontdesk_command("mail", "import", str(path), "--json")
+def import_command(path: Path, *, batch: int) -> list[str]:
+    return frontdesk_command("mail", "import", str(path), "--json", "--batch", str(batch))
 
 
 # --- a proxy that cuts connections ----------------------------------------------------------

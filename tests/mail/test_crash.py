@@ -29,6 +29,8 @@ from tests.realtime.sessions import shareable_test_database
 MESSAGES = 150
 # Break the ingest once this many messages are in: well past the start, well before the end.
 BREAK_AT = 20
+# Messages an import commits together: several batches before BREAK_AT, many after it.
+IMPORT_BATCH = 5
 WAIT_S = 90.0
 CHILD_TIMEOUT_S = 180.0
 
@@ -181,7 +183,8 @@ def test_a_postgresql_restart_mid_import_loses_and_duplicates_nothing(
     batch = crash.generated_mail(MESSAGES)
     maildir = crash.write_maildir(tmp_path / "Maildir", batch.messages)
     env = crash.child_environment(tmp_path / "home", fresh_database, settings.SECRET_KEY)
-    importer = crash.start_child(crash.import_command(maildir), env, tmp_path)
+    command = crash.import_command(maildir, batch=IMPORT_BATCH)
+    importer = crash.start_child(command, env, tmp_path)
     try:
         wait_for_progress(lambda: crash.inbound_count_sql(fresh_database), importer)
         server.restart("immediate")
@@ -192,18 +195,55 @@ def test_a_postgresql_restart_mid_import_loses_and_duplicates_nothing(
     committed = crash.inbound_count_sql(fresh_database)
 
     code, out, err = crash.finish(
-        crash.start_child(crash.import_command(maildir), env, tmp_path), timeout_s=CHILD_TIMEOUT_S
+        crash.start_child(command, env, tmp_path), timeout_s=CHILD_TIMEOUT_S
     )
 
     # An import has no one to retry for it: it stops with an error, and is run again.
     assert first_code != 0, first_err
     assert BREAK_AT <= committed < MESSAGES
+    # Whole batches or nothing of them: the one the restart broke was rolled back.
+    assert committed % IMPORT_BATCH == 0
     assert code == 0, err
     counts = json.loads(out)
     assert counts["messages"] == MESSAGES
     assert counts["duplicates"] == committed
     assert counts["conversations_created"] + counts["threaded"] == MESSAGES - committed
     assert_each_imported_once(crash.tally_sql(fresh_database, batch), batch)
+
+
+# --- b2) an import killed mid-batch ---------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_killed_mid_batch_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    if not shareable_test_database():
+        pytest.skip("a child process needs PostgreSQL or a file SQLite test database")
+    batch = crash.generated_mail(MESSAGES)
+    maildir = crash.write_maildir(tmp_path / "Maildir", batch.messages)
+    env = crash.child_environment(
+        tmp_path / "home", crash.shared_database_url(), settings.SECRET_KEY
+    )
+    command = crash.import_command(maildir, batch=IMPORT_BATCH)
+    importer = crash.start_child(command, env, tmp_path)
+    try:
+        wait_for_progress(InboundMessage.objects.count, importer)
+    finally:
+        crash.kill_hard(importer)
+    committed = InboundMessage.objects.count()
+
+    code, out, err = crash.finish(
+        crash.start_child(command, env, tmp_path), timeout_s=CHILD_TIMEOUT_S
+    )
+
+    assert importer.returncode == -9
+    assert BREAK_AT <= committed < MESSAGES
+    # The batch the kill broke left nothing: its conversations, customers and keys rolled back.
+    assert committed % IMPORT_BATCH == 0
+    assert code == 0, err
+    counts = json.loads(out)
+    assert counts["duplicates"] == committed
+    assert counts["conversations_created"] + counts["threaded"] == MESSAGES - committed
+    assert_each_imported_once(crash.tally(batch), batch)
 
 
 # --- c) the IMAP connection cut mid-fetch ----------------------------------------------------

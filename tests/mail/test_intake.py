@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.test import override_settings
 from django.utils import timezone
 
@@ -418,3 +420,39 @@ def test_a_quarantine_refused_by_the_database_is_an_error_not_a_duplicate(
 
     assert Quarantine.objects.count() == 0
     assert ingest_raw(raw, mailbox=mailbox, source="imap uid 7").outcome == "quarantined"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_intakes_of_the_same_mail_at_once_take_it_in_once(mailbox: Mailbox) -> None:
+    """The key is written last: the loser does all the work, fails on it and rolls it back."""
+    from django.db import connection, connections
+
+    raw = mail(sender="New Sender <new@example.net>")
+    start = threading.Barrier(3, timeout=30)
+    results: list[IngestResult] = []
+
+    def intake() -> None:
+        try:
+            start.wait()
+            results.append(ingest_raw(raw, mailbox=mailbox, source="race"))
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=intake) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    # Both wait behind a writer holding the number counter, past their already-seen checks.
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO core_counter (name, value) VALUES ('conversation_number', 0) "
+                "ON CONFLICT (name) DO UPDATE SET value = core_counter.value"
+            )
+        start.wait()
+        time.sleep(0.5)
+    for worker in workers:
+        worker.join(timeout=60)
+
+    assert sorted(r.outcome for r in results) == ["created", "duplicate"]
+    assert counts()[0] == 1 and InboundMessage.objects.count() == 1
+    assert Customer.objects.filter(identities__normalized="new@example.net").count() == 1

@@ -9,6 +9,8 @@ Scope, applied in SQL:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -41,19 +43,45 @@ def _with_details(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
     return queryset.select_related("company").prefetch_related("identities")
 
 
-def _by_identity(kind: str, normalized: str) -> Customer | None:
-    return _with_details(
-        Customer.objects.filter(identities__kind=kind, identities__normalized=normalized)
-    ).first()
+def _by_identity(kind: str, normalized: str, *, with_details: bool = True) -> Customer | None:
+    customers = Customer.objects.filter(identities__kind=kind, identities__normalized=normalized)
+    return (_with_details(customers) if with_details else customers).first()
 
 
-def find_customer_by_email(email: str) -> Customer | None:
-    """The customer owning `email` (any case); None also for a malformed address."""
+def find_customer_by_email(email: str, *, with_details: bool = True) -> Customer | None:
+    """The customer owning `email` (any case); None also for a malformed address.
+
+    `with_details=False` reads only the customer's row (one query, for the mail intake).
+    """
     try:
         normalized = normalize_email(email)
     except InvalidInput:
         return None
-    return _by_identity(IdentityKind.EMAIL, normalized)
+    return _by_identity(IdentityKind.EMAIL, normalized, with_details=with_details)
+
+
+def find_customers_by_email(emails: Iterable[str]) -> dict[str, Customer]:
+    """The customers owning `emails`, by the address as given; one query for them all.
+
+    Addresses nobody owns, and malformed ones, are left out. Rows only, as
+    `find_customer_by_email(..., with_details=False)` gives them.
+    """
+    by_normalized: dict[str, list[str]] = {}
+    for email in emails:
+        try:
+            by_normalized.setdefault(normalize_email(email), []).append(email)
+        except InvalidInput:
+            continue
+    if not by_normalized:
+        return {}
+    identities = Identity.objects.filter(
+        kind=IdentityKind.EMAIL, normalized__in=list(by_normalized)
+    ).select_related("customer")
+    found: dict[str, Customer] = {}
+    for identity in identities:
+        for email in by_normalized[identity.normalized]:
+            found[email] = identity.customer
+    return found
 
 
 def find_customer_by_phone(phone: str) -> Customer | None:

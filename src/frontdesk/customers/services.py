@@ -309,7 +309,15 @@ def create_customer(
     return _fresh_customer(customer.pk)
 
 
-def _record_customer_created(customer: Customer, *, by: User | None, via: str) -> None:
+def _record_customer_created(
+    customer: Customer,
+    *,
+    by: User | None,
+    via: str,
+    emails: Sequence[str] | None = None,
+    phones: Sequence[str] | None = None,
+) -> None:
+    """The audit row and event; `emails` and `phones` (normalized) when the caller knows them."""
     record_event(
         customer,
         action="customer.created",
@@ -318,10 +326,16 @@ def _record_customer_created(customer: Customer, *, by: User | None, via: str) -
         data={
             "name": customer.name,
             "company_id": customer.company_id,
-            "emails": _identity_keys(customer, IdentityKind.EMAIL),
-            "phones": _identity_keys(customer, IdentityKind.PHONE),
+            "emails": (
+                list(emails) if emails is not None
+                else _identity_keys(customer, IdentityKind.EMAIL)
+            ),
+            "phones": (
+                list(phones) if phones is not None
+                else _identity_keys(customer, IdentityKind.PHONE)
+            ),
         },
-    )
+    )  # fmt: skip
     publish(
         CustomerCreated(
             audience=_staff_audience(), customer_id=customer.pk, company_id=customer.company_id
@@ -517,15 +531,17 @@ def _company_for_email(email: str) -> Company | None:
 
 
 def get_or_create_customer_by_email(
-    email: str, *, name: str = "", via: str = Via.SYSTEM
+    email: str, *, name: str = "", via: str = Via.SYSTEM, with_details: bool = True
 ) -> tuple[Customer, bool]:
     """The customer who owns `email`, created (with the company of its domain) if none does.
 
     For intake: a long display name is shortened rather than refused, so no
     message is lost over it. Safe against a concurrent intake of the same sender.
+    `with_details=False` returns the bare row (identities not loaded): the mail
+    intake needs only the customer's id and company, once per message.
     """
     normalized = normalize_email(email, field="email")
-    existing = find_customer_by_email(normalized)
+    existing = find_customer_by_email(normalized, with_details=with_details)
     if existing is not None:
         return existing, False
     written = email.strip()
@@ -542,14 +558,14 @@ def get_or_create_customer_by_email(
                 normalized=normalized,
                 is_primary=True,
             )
-            _record_customer_created(customer, by=None, via=via)
+            _record_customer_created(customer, by=None, via=via, emails=[normalized], phones=[])
     except IntegrityError:
         # Another intake created this sender between our look-up and insert.
-        raced = find_customer_by_email(normalized)
+        raced = find_customer_by_email(normalized, with_details=with_details)
         if raced is None:
             raise
         return raced, False
-    return _fresh_customer(customer.pk), True
+    return (_fresh_customer(customer.pk) if with_details else customer), True
 
 
 # --- companies ------------------------------------------------------------------------------

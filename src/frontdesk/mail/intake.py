@@ -13,17 +13,25 @@ listener — calls `ingest_raw`. Its contract with them:
 - it is idempotent: the same mail again (a re-poll, a re-import, the copy of
   a CC to a second mailbox) is reported as a duplicate and writes nothing.
 
-The key is written first in the same transaction as the conversation and the
+The key is written in the same transaction as the conversation and the
 message, so two workers taking in the same mail at once cannot both win: the
-second waits on the unique key and then finds a duplicate.
+second waits on the unique key, fails on it, rolls back everything it wrote
+and reports a duplicate.
+
+Bulk sources (`frontdesk mail import`) call `ingest_batch` or `ingest_in_batches`
+instead: the same contract for a batch of mails as a whole, one transaction with
+a savepoint per mail (docs/adr/0011).
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+import multiprocessing
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.parser import BytesHeaderParser
 from email.policy import compat32
@@ -32,7 +40,7 @@ from typing import Literal
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, DataError, IntegrityError, transaction
+from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext as _
@@ -47,16 +55,18 @@ from frontdesk.conversations.models import (
     Message,
     MessageKind,
 )
-from frontdesk.conversations.services import EmailIds, Upload
+from frontdesk.conversations.services import EmailIds, StoredUpload, Upload
 from frontdesk.core.audit import record_event
 from frontdesk.core.errors import ServiceError
 from frontdesk.core.html import html_to_text
 from frontdesk.core.models import Via
+from frontdesk.customers.models import Customer
+from frontdesk.customers.selectors import find_customers_by_email
 from frontdesk.customers.services import get_or_create_customer_by_email
 from frontdesk.mail import guards
 from frontdesk.mail.headers import decode_words, raw_text
 from frontdesk.mail.models import InboundMessage, InboundOutcome, Mailbox, Quarantine
-from frontdesk.mail.parse import Bounce, ParsedMessage, Unparseable, parse_message
+from frontdesk.mail.parse import Bounce, ParsedMessage, Unparseable, parse_many, parse_message
 from frontdesk.mail.threading import find_thread, follow_merges, number_in_our_message_id
 
 logger = logging.getLogger(__name__)
@@ -69,6 +79,8 @@ _RESULTS: dict[str, Outcome] = {
 }
 MAX_SUBJECT = 500
 MAX_SOURCE = 500
+# Mails per transaction for bulk sources (`frontdesk mail import`); see docs/adr/0011.
+BATCH_SIZE = 50
 # Key prefix of a mail kept by its headers only, its body never downloaded (too large).
 UNFETCHED = "u:"
 # Quarantine.resolution of a mail a retry took in (an admin's discard is "discarded").
@@ -102,6 +114,94 @@ def ingest_raw(
     except Unparseable as error:
         return _quarantine(arrival, error.reason)
     return _ingest(arrival, parsed, rate_limit=rate_limit)
+
+
+def ingest_batch(
+    mails: Sequence[tuple[bytes, str]],
+    *,
+    mailbox: Mailbox | None,
+    at: datetime | None = None,
+    rate_limit: bool = True,
+) -> list[IngestResult]:
+    """Take in several mails, (raw, source) each, in one transaction; a result each, in order.
+
+    The contract of `ingest_raw` holds for the batch as a whole (docs/adr/0011):
+    it returns once all of it is committed, and raises when the infrastructure
+    fails, with nothing of the batch written. Each mail is written under a
+    savepoint of its own, so one the services refuse, or one that brings out a
+    fault of ours, is quarantined and the others are kept. The checks that need
+    no row of the batch are made once for all of it: the keys already seen, our
+    own addresses; originals and attachments are stored before the transaction.
+    """
+    at = at or timezone.now()
+    arrivals = [
+        _Arrival(raw, mailbox, source[:MAX_SOURCE], at, retrying=None) for raw, source in mails
+    ]
+    return _ingest_parsed_batch(
+        arrivals, [_parsed_or_reason(arrival.raw) for arrival in arrivals], rate_limit=rate_limit
+    )
+
+
+def ingest_in_batches(
+    mails: Iterable[tuple[bytes, str]],
+    *,
+    mailbox: Mailbox | None,
+    batch_size: int = BATCH_SIZE,
+    rate_limit: bool = True,
+    parse_ahead: bool = False,
+) -> Iterator[IngestResult]:
+    """`ingest_batch` over `mails`, `batch_size` at a time; each batch's results once committed.
+
+    A caller that acknowledges mail at its source does so for a batch after its
+    results came, never before (docs/adr/0011). `parse_ahead` parses each batch
+    in a worker process while the one before it is written: on a machine with
+    a core to spare, parsing then costs the writer nothing.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    batches = _chunks(mails, batch_size)
+    first = next(batches, None)
+    if first is None:
+        return
+    second = next(batches, None) if parse_ahead else None
+    if second is None:  # nothing to parse ahead of: no worker to start
+        for batch in itertools.chain((first,), batches):
+            yield from ingest_batch(batch, mailbox=mailbox, rate_limit=rate_limit)
+        return
+    spawn = multiprocessing.get_context("spawn")  # a fork would share the database connection
+    with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as parser:
+        waiting = (second, parser.submit(parse_many, [raw for raw, _source in second]))
+        yield from ingest_batch(first, mailbox=mailbox, rate_limit=rate_limit)
+        for batch in batches:
+            parsing = parser.submit(parse_many, [raw for raw, _source in batch])
+            yield from _ingest_parsed_mails(*waiting, mailbox=mailbox, rate_limit=rate_limit)
+            waiting = (batch, parsing)
+        yield from _ingest_parsed_mails(*waiting, mailbox=mailbox, rate_limit=rate_limit)
+
+
+def _chunks(mails: Iterable[tuple[bytes, str]], size: int) -> Iterator[list[tuple[bytes, str]]]:
+    batch: list[tuple[bytes, str]] = []
+    for mail in mails:
+        batch.append(mail)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _ingest_parsed_mails(
+    batch: Sequence[tuple[bytes, str]],
+    parsing: Future[list[ParsedMessage | str]],
+    *,
+    mailbox: Mailbox | None,
+    rate_limit: bool,
+) -> list[IngestResult]:
+    at = timezone.now()
+    arrivals = [
+        _Arrival(raw, mailbox, source[:MAX_SOURCE], at, retrying=None) for raw, source in batch
+    ]
+    return _ingest_parsed_batch(arrivals, parsing.result(), rate_limit=rate_limit)
 
 
 def retry_quarantined(
@@ -187,16 +287,138 @@ class _Arrival:
     source: str
     at: datetime
     retrying: Quarantine | None
+    # The original's name in storage, when it was stored ahead (a batch stores before it locks).
+    stored: str = ""
+
+
+@dataclass(frozen=True)
+class _Content:
+    """What the mail shows as a message: the visible text and HTML, the attachments stored."""
+
+    text: str
+    html: str
+    files: list[StoredUpload]
 
 
 def _ingest(arrival: _Arrival, parsed: ParsedMessage, *, rate_limit: bool) -> IngestResult:
     screened = _already_seen(parsed.idempotency_key, arrival.retrying) or _screen(
-        arrival, parsed, rate_limit=rate_limit
+        arrival, parsed, own=guards.own_addresses(), rate_limit=rate_limit
     )
     if screened is not None:
         return screened
+    return _take_in_or_quarantine(arrival, parsed, lambda: _content_of(parsed))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One mail of a batch, parsed, checked and with its files stored, before the transaction."""
+
+    arrival: _Arrival
+    parsed: ParsedMessage | None
+    unparseable: str = ""  # the reason, when it could not be parsed
+    duplicate: IngestResult | None = None  # found already taken in or quarantined
+    content: _Content | Exception | None = None  # what take-in needs; or what to raise
+
+
+def _parsed_or_reason(raw: bytes) -> ParsedMessage | str:
     try:
-        return _take_in(arrival, parsed)
+        return parse_message(raw)
+    except Unparseable as error:
+        return error.reason
+
+
+def _plan(
+    arrival: _Arrival, parsed: ParsedMessage | str, seen: dict[str, str], own: frozenset[str]
+) -> _Plan:
+    if isinstance(parsed, str):
+        return _Plan(arrival, None, unparseable=parsed)
+    duplicate = _duplicate(seen.get(parsed.idempotency_key))
+    if duplicate is not None:
+        return _Plan(arrival, parsed, duplicate=duplicate)
+    sender = guards.sender_of(parsed)
+    if not sender and parsed.bounce is None:
+        return _Plan(arrival, parsed)  # quarantined, raw in the database: nothing to store
+    stored = replace(arrival, stored=_store_raw(arrival.raw))
+    if parsed.bounce is not None or sender in own:
+        return _Plan(stored, parsed)
+    try:
+        content: _Content | Exception = _content_of(parsed)
+    except OSError:
+        raise  # the storage failed: nothing of the batch is written yet
+    except Exception as error:  # noqa: BLE001 - raised again in its turn, see _ready
+        # A refusal, or a fault of ours, that this mail brings out: it is quarantined when
+        # its turn comes, under its savepoint, as ingest_raw would.
+        content = error
+    return _Plan(stored, parsed, content=content)
+
+
+def _ingest_parsed_batch(
+    arrivals: Sequence[_Arrival], parsed: Sequence[ParsedMessage | str], *, rate_limit: bool
+) -> list[IngestResult]:
+    seen = _seen_keys(
+        {item.idempotency_key for item in parsed if isinstance(item, ParsedMessage)},
+        quarantine=True,
+    )
+    own = guards.own_addresses()
+    plans = [
+        _plan(arrival, item, seen, own) for arrival, item in zip(arrivals, parsed, strict=True)
+    ]
+    # Senders known now (committed) are found once for the batch. Customers the batch creates
+    # are looked up one by one: a savepoint rolled back may take one with it.
+    known = find_customers_by_email(
+        {guards.sender_of(plan.parsed) for plan in plans if plan.parsed and plan.content}
+    )
+    results: list[IngestResult] = []
+    outcomes: dict[str, Outcome] = {}  # by key: what this batch did with it so far
+    with transaction.atomic():
+        for plan in plans:
+            result = _run_plan(plan, outcomes, own=own, known=known, rate_limit=rate_limit)
+            if plan.parsed is not None and result.outcome != "duplicate":
+                outcomes.setdefault(plan.parsed.idempotency_key, result.outcome)
+            results.append(result)
+    return results
+
+
+def _run_plan(
+    plan: _Plan,
+    outcomes: dict[str, Outcome],
+    *,
+    own: frozenset[str],
+    known: dict[str, Customer],
+    rate_limit: bool,
+) -> IngestResult:
+    """One mail of the batch, inside the batch's transaction; its writes under a savepoint."""
+    arrival, parsed = plan.arrival, plan.parsed
+    if parsed is None:
+        return _quarantine(arrival, plan.unparseable)
+    if plan.duplicate is not None:
+        return plan.duplicate
+    earlier = outcomes.get(parsed.idempotency_key)
+    if earlier is not None:  # the same mail twice in one batch
+        return _duplicate_of(_IN_QUARANTINE if earlier == "quarantined" else _IMPORTED)
+    screened = _screen(arrival, parsed, own=own, rate_limit=rate_limit)
+    if screened is not None:
+        return screened
+    content = plan.content
+    customer = known.get(guards.sender_of(parsed))
+    return _take_in_or_quarantine(arrival, parsed, lambda: _ready(content, parsed), customer)
+
+
+def _ready(content: _Content | Exception | None, parsed: ParsedMessage) -> _Content:
+    if isinstance(content, Exception):
+        raise content
+    return content if content is not None else _content_of(parsed)
+
+
+def _take_in_or_quarantine(
+    arrival: _Arrival,
+    parsed: ParsedMessage,
+    content: Callable[[], _Content],
+    customer: Customer | None = None,
+) -> IngestResult:
+    """Take the mail in; what it brings out (a refusal, a fault of ours) quarantines it."""
+    try:
+        return _take_in(arrival, parsed, content(), customer)
     except (ServiceError, DataError) as error:
         return _quarantine(arrival, f"refused: {_one_line(error)}", parsed)
     except (DatabaseError, OSError):
@@ -208,18 +430,58 @@ def _ingest(arrival: _Arrival, parsed: ParsedMessage, *, rate_limit: bool) -> In
         return _quarantine(arrival, f"error: {_one_line(error)}", parsed)
 
 
+_IMPORTED = "imported"
+_IN_QUARANTINE = "quarantine"
+
+
 def _already_seen(key: str, retrying: Quarantine | None) -> IngestResult | None:
-    if InboundMessage.objects.filter(idempotency_key=key).exists():
-        return IngestResult("duplicate", None, "already imported")
-    if retrying is None and Quarantine.objects.filter(key=key).exists():
+    return _duplicate(_seen_keys([key], quarantine=retrying is None).get(key))
+
+
+def _seen_keys(keys: Collection[str], *, quarantine: bool) -> dict[str, str]:
+    """Which of `keys` were imported, or (when asked) are in quarantine; one query.
+
+    Plain SQL: the ORM's union costs several times the query itself, once per mail.
+    """
+    if not keys:
+        return {}
+    listed = list(keys)
+    marks = ", ".join(["%s"] * len(listed))
+    sql = (
+        f"SELECT idempotency_key, 1 FROM {InboundMessage._meta.db_table} "  # noqa: S608
+        f"WHERE idempotency_key IN ({marks})"
+    )
+    if quarantine:
+        sql += (
+            f" UNION ALL SELECT key, 2 FROM {Quarantine._meta.db_table} "  # noqa: S608
+            f"WHERE key IN ({marks})"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, listed * (2 if quarantine else 1))
+        rows = cursor.fetchall()
+    seen: dict[str, str] = {}
+    for key, where in rows:
+        if where == 1 or key not in seen:
+            seen[key] = _IMPORTED if where == 1 else _IN_QUARANTINE
+    return seen
+
+
+def _duplicate(seen: str | None) -> IngestResult | None:
+    return _duplicate_of(seen) if seen is not None else None
+
+
+def _duplicate_of(seen: str) -> IngestResult:
+    if seen == _IN_QUARANTINE:
         return IngestResult("duplicate", None, "already in quarantine")
-    return None
+    return IngestResult("duplicate", None, "already imported")
 
 
-def _screen(arrival: _Arrival, parsed: ParsedMessage, *, rate_limit: bool) -> IngestResult | None:
-    """The loop and noise guards; None lets the mail in."""
+def _screen(
+    arrival: _Arrival, parsed: ParsedMessage, *, own: frozenset[str], rate_limit: bool
+) -> IngestResult | None:
+    """The loop and noise guards; None lets the mail in. `own`: guards.own_addresses()."""
     sender = guards.sender_of(parsed)
-    if guards.is_own_address(sender):
+    if sender and sender in own:
         return _record(
             arrival, parsed, outcome=InboundOutcome.IGNORED, detail="from our own address"
         )
@@ -232,27 +494,33 @@ def _screen(arrival: _Arrival, parsed: ParsedMessage, *, rate_limit: bool) -> In
     return None
 
 
-def _take_in(arrival: _Arrival, parsed: ParsedMessage) -> IngestResult:
-    """Store the mail as a new conversation or a message in the one it continues."""
+def _content_of(parsed: ParsedMessage) -> _Content:
     uploads, too_large = _uploads(parsed)
     text, html = _body(parsed, too_large)
-    # Written now, not under the idempotency row's lock that _record's transaction holds.
-    files = conversation_services.store_uploads(uploads)
+    # Written now, before the transaction that takes the mail in: files never under row locks.
+    return _Content(text, html, conversation_services.store_uploads(uploads))
+
+
+def _take_in(
+    arrival: _Arrival, parsed: ParsedMessage, content: _Content, known: Customer | None = None
+) -> IngestResult:
+    """Store the mail as a new conversation or a message in the one it continues.
+
+    `known`: the sender's customer when the caller already found it.
+    """
     mailbox = arrival.mailbox
 
     def deliver_message(record: InboundMessage) -> None:
-        customer, _created = get_or_create_customer_by_email(
-            guards.sender_of(parsed), name=parsed.from_.name if parsed.from_ else "", via=Via.EMAIL
-        )
+        customer = known or _sender_customer(parsed)
         thread = find_thread(parsed, sender=customer)
         delivered = deliver(
             IncomingMessage(
                 customer=customer,
                 channel=Channel.EMAIL,
                 subject=_subject(parsed),
-                text=text,
-                html=html,
-                attachments=files,
+                text=content.text,
+                html=content.html,
+                attachments=content.files,
                 team=mailbox.default_team if mailbox is not None else None,
                 email=EmailIds(
                     message_id=parsed.message_id,
@@ -272,6 +540,16 @@ def _take_in(arrival: _Arrival, parsed: ParsedMessage) -> IngestResult:
     return _record(arrival, parsed, outcome=InboundOutcome.CREATED, write=deliver_message)
 
 
+def _sender_customer(parsed: ParsedMessage) -> Customer:
+    customer, _created = get_or_create_customer_by_email(
+        guards.sender_of(parsed),
+        name=parsed.from_.name if parsed.from_ else "",
+        via=Via.EMAIL,
+        with_details=False,
+    )
+    return customer
+
+
 def _record(
     arrival: _Arrival,
     parsed: ParsedMessage,
@@ -282,33 +560,44 @@ def _record(
 ) -> IngestResult:
     """Keep the original, then commit the idempotency row with what `write` adds to it.
 
-    The idempotency row goes first, so a concurrent intake of the same mail waits on
-    its key; `write` fills in the row's outcome, conversation, message and detail.
+    `write` fills in the row's outcome, conversation, message and detail; the row
+    is inserted once, after it, in the same transaction. A concurrent intake of
+    the same mail then fails on the key and rolls back all it wrote, a duplicate.
     Without `write` the mail is only remembered (and kept), never taken in again.
     """
-    stored = _store_raw(arrival.raw)  # before the transaction: files are written outside locks
-    key = parsed.idempotency_key
+    # Before the transaction: files are written outside locks.
+    stored = arrival.stored or _store_raw(arrival.raw)
+    record = _inbound_row(arrival, parsed, stored, outcome=outcome, detail=detail)
     try:
         with transaction.atomic():
-            record = InboundMessage.objects.create(
-                idempotency_key=key,
-                mailbox=arrival.mailbox,
-                email_message_id=parsed.message_id[:998],
-                sender=guards.sender_of(parsed)[:254],
-                outcome=outcome,
-                automated=guards.is_automated(parsed),
-                raw=stored,
-                size=len(arrival.raw),
-                detail=detail,
-                source=arrival.source,
-                received_at=arrival.at,
-            )
             if write is not None:
                 write(record)
-                record.save(update_fields=["outcome", "conversation", "message", "detail"])
+            record.save(force_insert=True)
             _resolve(arrival.retrying, arrival.at)
     except IntegrityError as error:
-        return _lost_race(key, error)
+        return _lost_race(record.idempotency_key, error)
+    return _result_of(record)
+
+
+def _inbound_row(
+    arrival: _Arrival, parsed: ParsedMessage, stored: str, *, outcome: str, detail: str
+) -> InboundMessage:
+    return InboundMessage(
+        idempotency_key=parsed.idempotency_key,
+        mailbox=arrival.mailbox,
+        email_message_id=parsed.message_id[:998],
+        sender=guards.sender_of(parsed)[:254],
+        outcome=outcome,
+        automated=guards.is_automated(parsed),
+        raw=stored,
+        size=len(arrival.raw),
+        detail=detail,
+        source=arrival.source,
+        received_at=arrival.at,
+    )
+
+
+def _result_of(record: InboundMessage) -> IngestResult:
     number = record.conversation.number if record.conversation is not None else None
     return IngestResult(_RESULTS[record.outcome], number, record.detail)
 

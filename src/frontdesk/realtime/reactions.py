@@ -9,19 +9,18 @@ them, which the services do only for public changes.
 
 A push is best effort. The change it reports is already committed, so a
 channel layer that is down or slow is logged and skipped: it must never fail
-or hold up the request, task or command that made the change.
+or hold up the request, task or command that made the change. The sends are
+handed to `sender`, which does them off the caller's thread (or on the event
+loop the caller serves), each cut off after PUSH_TIMEOUT_S.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import BaseChannelLayer, get_channel_layer
+from channels.layers import get_channel_layer
 
 from frontdesk.accounts.events import (
     TeamMemberAdded,
@@ -32,12 +31,10 @@ from frontdesk.accounts.events import (
 from frontdesk.conversations.events import ConversationEvent, ConversationsMerged, CustomersMerged
 from frontdesk.core.events import DomainEvent, NotificationsChanged, subscribe
 from frontdesk.customers.events import CustomerUpdated
-from frontdesk.realtime import groups
-
-logger = logging.getLogger(__name__)
+from frontdesk.realtime import groups, sender
 
 # Longer than a healthy Redis round trip by far, short enough that a stuck
-# layer costs a request little.
+# layer does not pile up pushes for long.
 PUSH_TIMEOUT_S = 2.0
 
 # Customer fields that inbox rows show.
@@ -112,16 +109,7 @@ def _push(sends: Sequence[tuple[str, Message]]) -> None:
     layer = get_channel_layer()
     if layer is None or not sends:
         return
-    try:
-        async_to_sync(_send_all)(layer, sends)
-    except Exception:
-        logger.warning("realtime push of %d messages failed; skipped", len(sends), exc_info=True)
-
-
-async def _send_all(layer: BaseChannelLayer, sends: Sequence[tuple[str, Message]]) -> None:
-    async with asyncio.timeout(PUSH_TIMEOUT_S):
-        for group, message in sends:
-            await layer.group_send(group, message)
+    sender.push(layer, sends, timeout_s=PUSH_TIMEOUT_S)
 
 
 def register() -> None:
