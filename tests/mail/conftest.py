@@ -253,6 +253,9 @@ auth_failure_delay = 0
 first_valid_uid = {min(uid, 500)}
 first_valid_gid = {min(gid, 500)}
 mail_location = maildir:{root}/mail/%u
+# IDLE learns of new mail through inotify; when the machine's inotify instances run out
+# (many Dovecots and test processes at once) Dovecot falls back to this check, 30 s by default.
+mailbox_idle_check_interval = 1 secs
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN {root}/users/%u
