@@ -32,7 +32,6 @@ import json
 import os
 import platform
 import random
-import secrets
 import statistics
 import sys
 import tempfile
@@ -42,13 +41,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 if __package__ in (None, ""):
     # Run as `python bench/routing.py`: make the repository root importable.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import texts  # noqa: E402
+from bench.standalone import database_url, ensure_database, log, setup_django  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/fd_bench_routing"
 TARGET_P95_MS = 5.0
@@ -56,10 +55,6 @@ LANGUAGES = ("en", "pl", "cs", "ru", "id", "th")
 THAI_SUBJECTS = ("พัสดุยังไม่มาถึง", "ขอคืนเงินค่าสินค้า", "ใบแจ้งหนี้ไม่ถูกต้อง", "ยกเลิกคำสั่งซื้อ")
 THAI_TEXT = "สวัสดีครับ ผมสั่งสินค้าไปเมื่อสัปดาห์ที่แล้ว แต่ยังไม่ได้รับเลย ช่วยตรวจสอบให้ด้วยครับ"
 CHANNELS = ("email", "email", "email", "portal", "chat", "phone")
-
-
-def log(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -73,38 +68,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if args.agents < 1 or args.conversations < 1:
         parser.error("--agents and --conversations must be at least 1")
     return args
-
-
-def database_url() -> str:
-    url = os.environ.setdefault("FRONTDESK_DATABASE_URL", DEFAULT_URL)
-    if urlsplit(url).scheme not in ("postgres", "postgresql", "pgsql"):
-        raise SystemExit("bench: FRONTDESK_DATABASE_URL must be a PostgreSQL database")
-    return url
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    maintenance = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(maintenance, autocommit=True, connect_timeout=10) as db:
-        if not db.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            db.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            log(f"database {name} created")
-
-
-def setup_django(home: Path) -> None:
-    os.environ["FRONTDESK_HOME"] = str(home)
-    os.environ.setdefault("FRONTDESK_SECRET_KEY", secrets.token_urlsafe(40))
-    os.environ.setdefault("FRONTDESK_DEBUG", "false")
-    # Tasks the reactions would enqueue are not part of what is timed.
-    os.environ["FRONTDESK_TASK_BACKEND"] = "django_tasks.backends.dummy.DummyBackend"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "frontdesk.settings")
-    import django
-
-    django.setup()
 
 
 # --- the desk ----------------------------------------------------------------------------------
@@ -382,7 +345,7 @@ def server_version() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    url = database_url()
+    url = database_url(DEFAULT_URL)
     ensure_database(url)
     with tempfile.TemporaryDirectory(prefix="frontdesk-bench-routing-") as home:
         setup_django(Path(home))

@@ -31,7 +31,6 @@ import json
 import os
 import platform
 import random
-import secrets
 import sys
 import tempfile
 import time
@@ -40,17 +39,18 @@ from datetime import UTC, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+if __package__ in (None, ""):
+    # Run as `python bench/sla.py`: make the repository root importable.
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.standalone import database_url, ensure_database, log, setup_django  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/fd_bench_sla"
 TARGET_S = 10.0
 INSERT_BATCH = 5000
 STATUSES = ("new", "open", "open", "open", "pending", "on_hold")
 CHANNELS = ("email", "email", "email", "portal", "chat", "phone")
-
-
-def log(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -62,38 +62,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if args.conversations < 1 or args.batch_size < 1:
         parser.error("--conversations and --batch-size must be at least 1")
     return args
-
-
-def database_url() -> str:
-    url = os.environ.setdefault("FRONTDESK_DATABASE_URL", DEFAULT_URL)
-    if urlsplit(url).scheme not in ("postgres", "postgresql", "pgsql"):
-        raise SystemExit("bench: FRONTDESK_DATABASE_URL must be a PostgreSQL database")
-    return url
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    maintenance = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(maintenance, autocommit=True, connect_timeout=10) as db:
-        if not db.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            db.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            log(f"database {name} created")
-
-
-def setup_django(home: Path) -> None:
-    os.environ["FRONTDESK_HOME"] = str(home)
-    os.environ.setdefault("FRONTDESK_SECRET_KEY", secrets.token_urlsafe(40))
-    os.environ.setdefault("FRONTDESK_DEBUG", "false")
-    # The recompute task is called directly; what reactions would enqueue is not timed.
-    os.environ["FRONTDESK_TASK_BACKEND"] = "django_tasks.backends.dummy.DummyBackend"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "frontdesk.settings")
-    import django
-
-    django.setup()
 
 
 # --- the desk ---------------------------------------------------------------------------------
@@ -244,7 +212,7 @@ def timed_refresh(batch_size: int) -> tuple[float, dict[str, Any]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    url = database_url()
+    url = database_url(DEFAULT_URL)
     ensure_database(url)
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="frontdesk-bench-sla-") as home:
