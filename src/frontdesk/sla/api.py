@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -15,7 +16,7 @@ from frontdesk.accounts.api import request_user
 from frontdesk.accounts.models import User
 from frontdesk.conversations import selectors as conversation_selectors
 from frontdesk.conversations.models import Channel, Conversation, Priority
-from frontdesk.core.api_support import CursorPageOut, Input
+from frontdesk.core.api_support import CursorPageOut, Input, patch_changes
 from frontdesk.core.errors import InvalidInput, NotFound
 from frontdesk.core.models import Via
 from frontdesk.sla import selectors, services
@@ -182,6 +183,25 @@ def _actions(payload: list[ActionIn]) -> list[dict[str, Any]]:
     ]
 
 
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "conditions": _conditions,
+    "targets": _targets,
+    "warning_actions": _actions,
+    "breach_actions": _actions,
+}
+
+
+def _service_values(user: User, values: dict[str, Any]) -> dict[str, Any]:
+    """A body's fields as the policy services take them: priorities by number, the
+    calendar as a row (`calendar_id: null` is the default calendar)."""
+    for key, convert in _CONVERTERS.items():
+        if key in values:
+            values[key] = convert(values[key])
+    if "calendar_id" in values:
+        values["calendar"] = _calendar(user, values.pop("calendar_id"))
+    return values
+
+
 def _calendar(user: User, calendar_id: int | None) -> BusinessCalendar | None:
     if calendar_id is None:
         return None
@@ -206,19 +226,8 @@ def list_policies(request: HttpRequest) -> dict[str, Any]:
 def create_policy(request: HttpRequest, payload: PolicyCreate) -> HttpStatus[SlaPolicy]:
     """Add a policy after the others (admins)."""
     user = request_user(request)
-    policy = services.create_policy(
-        by=user,
-        name=payload.name,
-        active=payload.active,
-        conditions=_conditions(payload.conditions),
-        targets=_targets(payload.targets),
-        time_basis=payload.time_basis,
-        calendar=_calendar(user, payload.calendar_id),
-        warning_percent=payload.warning_percent,
-        warning_actions=_actions(payload.warning_actions),
-        breach_actions=_actions(payload.breach_actions),
-        via=Via.API,
-    )
+    given = {key: getattr(payload, key) for key in PolicyCreate.model_fields}
+    policy = services.create_policy(by=user, via=Via.API, **_service_values(user, given))
     return HttpStatus(201, policy)
 
 
@@ -241,25 +250,7 @@ def update_policy(request: HttpRequest, policy_id: int, payload: PolicyUpdate) -
     """Change what is given; `calendar_id: null` goes back to the default calendar."""
     user = request_user(request)
     policy = selectors.access_policy(user, policy_id)
-    given = payload.model_fields_set
-    for key in given - {"calendar_id"}:
-        if getattr(payload, key) is None:
-            raise InvalidInput(_("This field may not be null."), field=key)
-    changes: dict[str, Any] = {
-        key: getattr(payload, key)
-        for key in ("name", "active", "time_basis", "warning_percent")
-        if key in given
-    }
-    if payload.conditions is not None:
-        changes["conditions"] = _conditions(payload.conditions)
-    if payload.targets is not None:
-        changes["targets"] = _targets(payload.targets)
-    if payload.warning_actions is not None:
-        changes["warning_actions"] = _actions(payload.warning_actions)
-    if payload.breach_actions is not None:
-        changes["breach_actions"] = _actions(payload.breach_actions)
-    if "calendar_id" in given:
-        changes["calendar"] = _calendar(user, payload.calendar_id)
+    changes = _service_values(user, patch_changes(payload, clearable={"calendar_id"}))
     return services.update_policy(policy, by=user, via=Via.API, **changes)
 
 
