@@ -371,18 +371,21 @@ def update_calendar(
     new_days = _special_days(special_days) if special_days is not None else None
 
     with transaction.atomic():
-        locked = BusinessCalendar.objects.select_for_update().get(pk=calendar.pk)
-        current = _fetch(locked.pk)
+        locked = (
+            BusinessCalendar.objects.select_for_update()
+            .prefetch_related("weekly_hours", "special_days")
+            .get(pk=calendar.pk)
+        )
         values.update(_holiday_values(locked, holiday_country, holiday_subdivision))
         changed = {
             key: value
             for key, value in values.items()
             if value is not None and getattr(locked, key) != value
         }
-        stored_weekly = stored_weekly_hours(current)
+        stored_weekly = stored_weekly_hours(locked)
         if new_weekly is not None and new_weekly != stored_weekly:
             changed["weekly_hours"] = new_weekly
-        stored_days = stored_special_days(current)
+        stored_days = stored_special_days(locked)
         if new_days is not None and new_days != stored_days:
             changed["special_days"] = new_days
         _require_hours(
@@ -390,7 +393,7 @@ def update_calendar(
         )
         previous_default = _change_default(locked, is_default, changed)
         if not changed:
-            return current
+            return locked
         if "name" in changed and (
             BusinessCalendar.objects.filter(name__iexact=changed["name"])
             .exclude(pk=locked.pk)
@@ -676,13 +679,17 @@ def _reassign_action(action: Mapping[str, Any], where: str) -> dict[str, Any]:
     return {"type": REASSIGN, "team_id": team_id, "user_id": user_id}
 
 
+def _policy_name_taken() -> InvalidInput:
+    return InvalidInput(_("A policy with this name already exists."), field="name")
+
+
 def _policy_name(value: Any, *, exclude: int | None = None) -> str:
     name = clean_text(value, field="name", max_length=100, required=True)
     taken = SlaPolicy.objects.filter(name__iexact=name)
     if exclude is not None:
         taken = taken.exclude(pk=exclude)
     if taken.exists():
-        raise InvalidInput(_("A policy with this name already exists."), field="name")
+        raise _policy_name_taken()
     return name
 
 
@@ -698,15 +705,9 @@ def _warning_percent(value: Any) -> int:
     return value
 
 
-def _calendar_id(calendar: BusinessCalendar | None, time_basis: str) -> int | None:
+def _calendar_id(calendar_id: int | None, time_basis: str) -> int | None:
     # A calendar-time policy counts on no calendar; keeping one would only mislead.
-    if calendar is None or time_basis == TimeBasis.CALENDAR:
-        return None
-    return calendar.pk
-
-
-def _policy_audience(by: User | None) -> Audience:
-    return Audience(user_ids=frozenset({by.pk} if by is not None else set()))
+    return None if time_basis == TimeBasis.CALENDAR else calendar_id
 
 
 def _policy_values(policy: SlaPolicy) -> dict[str, Any]:
@@ -744,7 +745,7 @@ def create_policy(
         "targets": _targets(targets),
         "conditions": _conditions(conditions or {}),
         "time_basis": basis,
-        "calendar_id": _calendar_id(calendar, basis),
+        "calendar_id": _calendar_id(calendar.pk if calendar is not None else None, basis),
         "warning_percent": _warning_percent(warning_percent),
         "warning_actions": _actions(warning_actions, field="warning_actions"),
         "breach_actions": _actions(breach_actions, field="breach_actions"),
@@ -762,10 +763,10 @@ def create_policy(
                     **values,
                 )
         except IntegrityError:
-            raise InvalidInput(_("A policy with this name already exists."), field="name") from None
+            raise _policy_name_taken() from None
         record_event(policy, action="sla_policy.created", actor=by, via=via,
                      data={**_policy_values(policy), "position": policy.position})  # fmt: skip
-        publish(SlaPolicyChanged(via=via, audience=_policy_audience(by), policy_id=policy.pk,
+        publish(SlaPolicyChanged(via=via, audience=_audience(by), policy_id=policy.pk,
                                  change="created"))  # fmt: skip
     return policy
 
@@ -791,7 +792,10 @@ def update_policy(
     with transaction.atomic():
         locked = SlaPolicy.objects.select_for_update().get(pk=policy.pk)
         basis = locked.time_basis if time_basis is None else _time_basis(time_basis)
-        given = calendar if calendar is not _UNSET else locked.calendar
+        if calendar is _UNSET:
+            given = locked.calendar_id
+        else:
+            given = calendar.pk if calendar is not None else None
         candidates: dict[str, Any] = {
             "name": None if name is None else _policy_name(name, exclude=locked.pk),
             "targets": None if targets is None else _targets(targets),
@@ -820,9 +824,9 @@ def update_policy(
             with transaction.atomic():
                 locked.save(update_fields=[*changed, "updated_at"])
         except IntegrityError:
-            raise InvalidInput(_("A policy with this name already exists."), field="name") from None
+            raise _policy_name_taken() from None
         record_event(locked, action="sla_policy.updated", actor=by, via=via, data=changed)
-        publish(SlaPolicyChanged(via=via, audience=_policy_audience(by), policy_id=locked.pk,
+        publish(SlaPolicyChanged(via=via, audience=_audience(by), policy_id=locked.pk,
                                  change="updated"))  # fmt: skip
     return SlaPolicy.objects.select_related("calendar").get(pk=locked.pk)
 
@@ -836,7 +840,7 @@ def delete_policy(policy: SlaPolicy, *, by: User | None, via: str = Via.SYSTEM) 
                      data={"name": locked.name})  # fmt: skip
         policy_id = locked.pk
         locked.delete()
-        publish(SlaPolicyChanged(via=via, audience=_policy_audience(by), policy_id=policy_id,
+        publish(SlaPolicyChanged(via=via, audience=_audience(by), policy_id=policy_id,
                                  change="deleted"))  # fmt: skip
 
 
@@ -865,7 +869,7 @@ def reorder_policies(
         for item in ordered:
             record_event(item, action="sla_policy.reordered", actor=by, via=via,
                          data={"position": item.position, "order": wanted})  # fmt: skip
-        publish(SlaPolicyChanged(via=via, audience=_policy_audience(by), policy_id=wanted[0],
+        publish(SlaPolicyChanged(via=via, audience=_audience(by), policy_id=wanted[0],
                                  change="reordered"))  # fmt: skip
     return ordered
 
