@@ -106,9 +106,6 @@ class Summary:
     paused: bool
 
 
-NO_SUMMARY = Summary(due_at=None, warning_at=None, breached=False, paused=False)
-
-
 def advance(
     row: Timers,
     facts: Facts,

@@ -107,10 +107,6 @@ class SpecialDay(models.Model):
     def __str__(self) -> str:
         return f"{self.date} {self.name}".strip()
 
-    @property
-    def is_closed(self) -> bool:
-        return self.opens is None
-
 
 # --- SLA policies and the timers they set ---------------------------------------------------
 

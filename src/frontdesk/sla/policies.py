@@ -150,10 +150,6 @@ class CompiledPolicy:
     def uses_tags(self) -> bool:
         return self.tags is not None
 
-    @property
-    def uses_mailbox(self) -> bool:
-        return self.mailbox_ids is not None
-
     def targets_for(self, priority: int) -> Targets:
         return self.targets.get(priority, NO_TARGETS)
 
