@@ -37,10 +37,14 @@ from frontdesk.sla.policies import TARGET_KINDS
 from frontdesk.sla.schedules import preview_calendar, stored_weekly_hours
 
 
-def _page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponseBase:
-    return render(
-        request, template, {"section": "manage", "manage_page": "business_hours", **context}
-    )
+def _page(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    *,
+    manage_page: str = "business_hours",
+) -> HttpResponseBase:
+    return render(request, template, {"section": "manage", "manage_page": manage_page, **context})
 
 
 @admin_required
@@ -117,12 +121,6 @@ def calendar_delete(request: HttpRequest, pk: int) -> HttpResponseBase:
 # --- SLA policies -----------------------------------------------------------------------------
 
 
-def _policy_page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponseBase:
-    return render(
-        request, template, {"section": "manage", "manage_page": "sla_policies", **context}
-    )
-
-
 def _policy_form(request: HttpRequest, admin: User, **kwargs: Any) -> PolicyForm:
     return PolicyForm(
         request.POST or None,
@@ -154,7 +152,7 @@ def _save_policy(
 def policies(request: HttpRequest) -> HttpResponseBase:
     found = selectors.list_policies(acting_user(request))
     rows = [(policy, _policy_summary(policy)) for policy in found]
-    return _policy_page(request, "sla/policies.html", {"rows": rows})
+    return _page(request, "sla/policies.html", {"rows": rows}, manage_page="sla_policies")
 
 
 def _policy_summary(policy: SlaPolicy) -> dict[str, Any]:
@@ -195,11 +193,8 @@ def policy_new(request: HttpRequest) -> HttpResponseBase:
     if saved is not None:
         messages.success(request, _("Policy added."))
         return redirect("sla:policies")
-    return _policy_page(
-        request,
-        "sla/policy_form.html",
-        {"form": form, "policy": None, "target_kinds": TARGET_KINDS},
-    )
+    context = {"form": form, "policy": None}
+    return _page(request, "sla/policy_form.html", context, manage_page="sla_policies")
 
 
 @admin_required
@@ -215,7 +210,8 @@ def policy_edit(request: HttpRequest, pk: int) -> HttpResponseBase:
     if saved is not None:
         messages.success(request, _("Saved."))
         return redirect("sla:policies")
-    return _policy_page(request, "sla/policy_form.html", {"form": form, "policy": policy})
+    context = {"form": form, "policy": policy}
+    return _page(request, "sla/policy_form.html", context, manage_page="sla_policies")
 
 
 @require_POST
