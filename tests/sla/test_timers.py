@@ -476,7 +476,7 @@ def test_breach_escalation_notifies_reassigns_and_raises_priority_naming_the_pol
 def test_warning_escalation_transfers_to_another_team(
     people: Personas, office: BusinessCalendar, make_policy: MakePolicy, live: Live
 ) -> None:
-    make_policy(
+    policy = make_policy(
         targets=[targets(first=60)],
         warning_actions=[{"type": "reassign", "team_id": people.billing.pk}],
     )
@@ -492,6 +492,8 @@ def test_warning_escalation_transfers_to_another_team(
     assert moved.owner_id == people.agent.pk
     [escalated] = sla_events(conversation, "sla.escalated")
     assert escalated.data["team_id"] == people.billing.pk
+    [transferred] = sla_events(conversation, "conversation.transferred")
+    assert transferred.data["cause"]["name"] == policy.name
 
 
 def test_an_escalation_that_is_refused_is_recorded_and_the_others_still_run(

@@ -373,8 +373,8 @@ def _advance_row(
     now: datetime | None,
     facts: Facts | None = None,
 ) -> Advanced | None:
-    """Bring a locked row up to date (and, given `now`, check it); save it and audit a policy
-    change. None when the conversation is gone."""
+    """Bring a locked row up to date (and, given `now`, check it); save it if it changed and
+    audit a policy change. None when the conversation is gone."""
     if facts is None:
         facts = _facts_of(row.pk, policies, row)
     if facts is None:
@@ -385,12 +385,15 @@ def _advance_row(
     status_changed_at = None
     if (facts.status in clock.PAUSING_STATUSES) != (timers.paused_since is not None):
         status_changed_at = _status_changed_at(row.pk)
+    before = timers.state()
     late = clock.advance(timers, facts, policy, status_changed_at=status_changed_at)
     found = clock.check_due(timers, now) if now is not None else []
-    for name in clock.TIMER_ATTRS:
-        setattr(row, name, getattr(timers, name))
-    row.updated_at = timezone.now()
-    row.save()
+    # Several events of one change each recompute; like the bulk refresh, write only a change.
+    if timers.state() != before:
+        for name in clock.TIMER_ATTRS:
+            setattr(row, name, getattr(timers, name))
+        row.updated_at = timezone.now()
+        row.save()
     if previous_policy_id != timers.policy_id:
         _record_policy_change(facts, policy, previous_policy_id, policies)
     return Advanced(timers=timers, facts=facts, policy=policy, late=late, found=found)
@@ -497,12 +500,14 @@ def _reassign(
         raise ServiceError(f"team {team_id} no longer exists")
     if user_id and user is None:
         raise ServiceError(f"user {user_id} no longer exists")
+    cause = _cause(policy)
     if team is not None:
-        conversation_services.transfer(conversation, by=None, team=team, assignee=user,
-                                       via=Via.SYSTEM)  # fmt: skip
+        conversation_services.transfer(
+            conversation, by=None, team=team, assignee=user, via=Via.SYSTEM, cause=cause
+        )
     elif user is not None:
         conversation_services.assign(
-            conversation, by=None, assignee=user, via=Via.SYSTEM, cause=_cause(policy)
+            conversation, by=None, assignee=user, via=Via.SYSTEM, cause=cause
         )
     return {"team_id": team_id, "user_id": user_id}
 
