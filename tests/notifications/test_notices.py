@@ -20,32 +20,13 @@ from frontdesk.accounts.models import User
 from frontdesk.accounts.services import set_user_active, update_preferences
 from frontdesk.conversations import services
 from frontdesk.conversations.models import Conversation, MessageKind
-from frontdesk.core.models import Via
+from frontdesk.core.models import Event, Via
 from tests.cli.conftest import free_port
 from tests.conftest import Personas
 from tests.conversations.helpers import open_conversation
+from tests.notifications.conftest import BASE, orders_conversation
 
-BASE = "https://help.example.com"
 FIRST_TEXT = "Order 1042 was due on Monday and is still not here."
-
-
-@pytest.fixture(autouse=True)
-def _tasks_run_now(settings: Any) -> None:
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-    settings.BASE_URL = BASE
-
-
-@pytest.fixture
-def on_commit(django_capture_on_commit_callbacks: Any) -> Any:
-    def run() -> Any:
-        return django_capture_on_commit_callbacks(execute=True)
-
-    return run
-
-
-def _conversation(people: Personas, *, assignee: User | None = None) -> Conversation:
-    # Opened as mail intake would; the callbacks of this setup never run (outside `on_commit`).
-    return open_conversation(people.customer, team=people.orders, via=Via.EMAIL, assignee=assignee)
 
 
 def _mails_to(outbox: list[mail.EmailMessage], user: User) -> list[mail.EmailMessage]:
@@ -59,7 +40,7 @@ def _mails_to(outbox: list[mail.EmailMessage], user: User) -> list[mail.EmailMes
 def test_assignment_by_a_supervisor_mails_the_assignee(
     people: Personas, on_commit: Any, mailoutbox: list[mail.EmailMessage]
 ) -> None:
-    conversation = _conversation(people)
+    conversation = orders_conversation(people)
     services.add_note(conversation, by=people.supervisor, text="VIP: handle with care")
 
     with on_commit():
@@ -84,7 +65,7 @@ def test_assignment_mail_is_in_the_assignees_language(
     people: Personas, on_commit: Any, mailoutbox: list[mail.EmailMessage]
 ) -> None:
     update_preferences(people.agent, by=people.agent, language="pl")
-    conversation = _conversation(people)
+    conversation = orders_conversation(people)
 
     with on_commit():
         services.assign(conversation, by=people.supervisor, assignee=people.agent, via=Via.WEB)
@@ -106,7 +87,7 @@ def test_assignment_mail_is_in_the_assignees_language(
 def test_transfer_to_a_person_mails_them(
     people: Personas, on_commit: Any, mailoutbox: list[mail.EmailMessage]
 ) -> None:
-    conversation = _conversation(people, assignee=people.agent)
+    conversation = orders_conversation(people, assignee=people.agent)
 
     with on_commit():
         services.transfer(
@@ -125,8 +106,8 @@ def test_transfer_to_a_person_mails_them(
 def test_taking_a_conversation_yourself_sends_nothing(
     people: Personas, on_commit: Any, mailoutbox: list[mail.EmailMessage]
 ) -> None:
-    first = _conversation(people)
-    second = _conversation(people)
+    first = orders_conversation(people)
+    second = orders_conversation(people)
 
     with on_commit():
         services.assign(first, by=people.agent, assignee=people.agent, via=Via.WEB)
@@ -142,7 +123,7 @@ def test_assignment_preference_off_sends_nothing(
     people: Personas, on_commit: Any, mailoutbox: list[mail.EmailMessage]
 ) -> None:
     update_preferences(people.agent, by=people.agent, notify_on_assignment=False)
-    conversation = _conversation(people)
+    conversation = orders_conversation(people)
 
     with on_commit():
         services.assign(conversation, by=people.supervisor, assignee=people.agent, via=Via.WEB)
@@ -154,7 +135,7 @@ def test_assignment_preference_off_sends_nothing(
 def test_what_the_system_does_sends_nothing(
     people: Personas, on_commit: Any, mailoutbox: list[mail.EmailMessage]
 ) -> None:
-    conversation = _conversation(people)
+    conversation = orders_conversation(people)
 
     with on_commit():
         services.assign(conversation, by=None, assignee=people.agent, via=Via.SYSTEM)
@@ -170,7 +151,7 @@ def test_an_assignment_made_by_a_rule_tells_the_assignee(
 ) -> None:
     """Routing, SLA escalations and triggers act as the system, but on a rule's behalf:
     unlike an import, the agent they give work to must hear of it."""
-    conversation = _conversation(people)
+    conversation = orders_conversation(people)
     rule = {"kind": "routing_rule", "id": 7, "name": "Orders in Thai"}
 
     with on_commit():
@@ -180,6 +161,27 @@ def test_an_assignment_made_by_a_rule_tells_the_assignee(
     assert f"Conversation #{conversation.number} was assigned to you." in str(sent.body)
 
 
+@pytest.mark.django_db
+def test_a_transfer_made_by_a_rule_tells_the_new_assignee(
+    people: Personas, on_commit: Any, mailoutbox: list[mail.EmailMessage]
+) -> None:
+    """An SLA escalation may hand the conversation to another team and person: a transfer,
+    which must tell them as an assignment by a rule does."""
+    conversation = orders_conversation(people, assignee=people.agent)
+    policy = {"kind": "sla_policy", "id": 3, "name": "Standard"}
+
+    with on_commit():
+        services.transfer(
+            conversation, by=None, team=people.billing, assignee=people.other_agent,
+            via=Via.SYSTEM, cause=policy,
+        )  # fmt: skip
+
+    [sent] = _mails_to(mailoutbox, people.other_agent)
+    assert f"Conversation #{conversation.number} was assigned to you." in str(sent.body)
+    [audit] = Event.objects.filter(action="conversation.transferred", object_id=conversation.pk)
+    assert audit.data["cause"] == policy
+
+
 # --- customer messages ----------------------------------------------------------------------
 
 
@@ -187,7 +189,7 @@ def test_an_assignment_made_by_a_rule_tells_the_assignee(
 def test_customer_message_mails_the_assignee(
     people: Personas, on_commit: Any, mailoutbox: list[mail.EmailMessage]
 ) -> None:
-    conversation = _conversation(people, assignee=people.agent)
+    conversation = orders_conversation(people, assignee=people.agent)
     services.add_note(conversation, by=people.agent, text="Courier says Tuesday")
     text = "Still nothing. " + "x" * 800
 
@@ -210,7 +212,7 @@ def test_customer_message_mails_the_assignee(
 def test_customer_message_on_an_unassigned_conversation_mails_nobody(
     people: Personas, on_commit: Any, mailoutbox: list[mail.EmailMessage]
 ) -> None:
-    conversation = _conversation(people)
+    conversation = orders_conversation(people)
 
     with on_commit():
         services.add_customer_message(conversation, by=None, text="Anyone?", via=Via.EMAIL)
@@ -222,7 +224,7 @@ def test_customer_message_on_an_unassigned_conversation_mails_nobody(
 def test_deactivated_assignee_gets_nothing(
     people: Personas, on_commit: Any, mailoutbox: list[mail.EmailMessage]
 ) -> None:
-    conversation = _conversation(people, assignee=people.agent)
+    conversation = orders_conversation(people, assignee=people.agent)
     set_user_active(people.agent, by=people.admin, active=False)
 
     with on_commit():
@@ -236,7 +238,7 @@ def test_customer_reply_preference_off_sends_nothing(
     people: Personas, on_commit: Any, mailoutbox: list[mail.EmailMessage]
 ) -> None:
     update_preferences(people.agent, by=people.agent, notify_on_customer_reply=False)
-    conversation = _conversation(people, assignee=people.agent)
+    conversation = orders_conversation(people, assignee=people.agent)
 
     with on_commit():
         services.add_customer_message(conversation, by=None, text="Hello?", via=Via.EMAIL)
@@ -248,7 +250,7 @@ def test_customer_reply_preference_off_sends_nothing(
 def test_notes_replies_and_what_the_assignee_logged_send_nothing(
     people: Personas, on_commit: Any, mailoutbox: list[mail.EmailMessage]
 ) -> None:
-    conversation = _conversation(people, assignee=people.agent)
+    conversation = orders_conversation(people, assignee=people.agent)
 
     with on_commit():
         services.add_note(conversation, by=people.colleague, text="FYI", via=Via.WEB)
@@ -265,7 +267,7 @@ def test_notes_replies_and_what_the_assignee_logged_send_nothing(
 def test_what_a_colleague_logged_for_the_customer_mails_the_assignee(
     people: Personas, on_commit: Any, mailoutbox: list[mail.EmailMessage]
 ) -> None:
-    conversation = _conversation(people, assignee=people.agent)
+    conversation = orders_conversation(people, assignee=people.agent)
 
     with on_commit():
         services.add_customer_message(
@@ -291,7 +293,7 @@ def test_a_mail_server_that_is_down_is_logged_and_the_change_stands(
     settings.EMAIL_PORT = free_port()  # free a moment ago: nothing listens
     settings.EMAIL_USE_TLS = False
     settings.EMAIL_TIMEOUT = 5
-    conversation = _conversation(people)
+    conversation = orders_conversation(people)
 
     with caplog.at_level(logging.ERROR, logger="frontdesk.notifications"), on_commit():
         services.assign(conversation, by=people.supervisor, assignee=people.agent, via=Via.WEB)

@@ -75,6 +75,7 @@ class ConversationTransferred(ConversationEvent):
     previous_team_id: int | None
     previous_assignee_id: int | None
     actor_id: int | None
+    automatic: bool = False  # as on ConversationAssigned
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -113,13 +113,15 @@ def store_uploads(uploads: Sequence[Upload | StoredUpload]) -> list[StoredUpload
     so storing early is safe: the same bytes again are not written twice, and a
     change refused afterwards leaves at most an unreferenced file, never a row.
     """
+    for upload in uploads:
+        if isinstance(upload, Upload):
+            validation.check_upload(upload)  # all of them before any is written
     return [
         upload if isinstance(upload, StoredUpload) else _store_upload(upload) for upload in uploads
     ]
 
 
 def _store_upload(upload: Upload) -> StoredUpload:
-    validation.check_upload(upload)
     content = upload.content
     digest = hashlib.sha256(content).hexdigest()
     name = attachment_name(digest)
@@ -512,11 +514,12 @@ def transfer(
     note: str = "",
     via: str = Via.SYSTEM,
     at: datetime | None = None,
+    cause: Mapping[str, Any] | None = None,
 ) -> Conversation:
     """Hand the conversation to another team (and person); the owner keeps following it.
 
     Without an owner yet, the agent who held it becomes the owner, so the
-    person the customer dealt with is not lost in the handover.
+    person the customer dealt with is not lost in the handover. `cause`: as on `assign`.
     """
     at = at or timezone.now()
     with transaction.atomic():
@@ -536,14 +539,14 @@ def transfer(
         conv.save(update_fields=["team", "assignee", "owner", "updated_at"])
         if note.strip():
             _add_note_locked(conv, by=by, text=note.strip(), html="", via=via, at=at,
-                             files=())  # fmt: skip
+                             files=(), cause=cause)  # fmt: skip
         record_event(
             conv, action="conversation.transferred", actor=by, via=via, at=at,
-            data={
+            data=_with_cause({
                 "team_id": team.pk, "assignee_id": conv.assignee_id,
                 "previous_team_id": previous_team, "previous_assignee_id": previous_assignee,
                 "owner_id": conv.owner_id,
-            },
+            }, cause),
         )  # fmt: skip
         publish(
             events.ConversationTransferred(
@@ -562,6 +565,7 @@ def transfer(
                 previous_team_id=previous_team,
                 previous_assignee_id=previous_assignee,
                 actor_id=by.pk if by is not None else None,
+                automatic=bool(cause),
             )
         )
     return conv

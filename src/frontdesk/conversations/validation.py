@@ -81,15 +81,13 @@ def clean_subject(subject: str) -> str:
 def clean_body(
     text: str, html: str, attachments: Sequence[Upload | StoredUpload]
 ) -> tuple[str, str]:
+    """The text and sanitised HTML; the files themselves are checked by `store_uploads`."""
     clean_html = sanitize_html(html) if html else ""
     text = text.strip()
     if not text and clean_html:
         text = html_to_text(clean_html)
     if not text and not attachments:
         raise InvalidInput(_("The message is empty."), field="text")
-    for upload in attachments:
-        if isinstance(upload, Upload):
-            check_upload(upload)
     return text, clean_html
 
 

@@ -29,7 +29,7 @@ def _by_the_system(
     event: ConversationAssigned | ConversationTeamChanged | ConversationTransferred,
 ) -> bool:
     """Imports and demo data: `via` system with no rule behind it."""
-    return event.via == Via.SYSTEM and not getattr(event, "automatic", False)
+    return event.via == Via.SYSTEM and not event.automatic
 
 
 def notify_assignee(event: ConversationAssigned | ConversationTransferred) -> None:
