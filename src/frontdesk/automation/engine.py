@@ -63,14 +63,18 @@ def run_triggers(
     chain = cause.chain if cause is not None else ()
     fired: list[int] = []
     stopped: list[Trigger] = []
+    # Read once, and again only after a trigger ran actions: those that did not fire
+    # changed nothing the next one could see.
+    facts: matching.Facts | None = None
     for trigger in triggers:
         if trigger_cause(trigger, None).key in chain:
             continue  # the loop guard: this change comes (maybe by way of others) from it
-        facts = selectors.facts_of(
-            conversation_id, message_id=message_id, now=now or timezone.now()
-        )
         if facts is None:
-            break
+            facts = selectors.facts_of(
+                conversation_id, message_id=message_id, now=now or timezone.now()
+            )
+            if facts is None:
+                break
         if not matching.holds(trigger.conditions, facts):
             continue
         if len(chain) >= MAX_CHAIN_DEPTH:
@@ -79,6 +83,7 @@ def run_triggers(
         new_cause = trigger_cause(trigger, cause)
         if fire(facts.conversation, trigger.actions, new_cause, event=event, fired=TRIGGER_FIRED):
             fired.append(trigger.pk)
+        facts = None
     if stopped:
         _record_chain_stopped(conversation_id, stopped, cause, event)
     return fired
