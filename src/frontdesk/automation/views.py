@@ -4,10 +4,9 @@ and the composer's macro and canned-reply pickers (agents)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.conf import settings
 from django.contrib import messages
 from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
@@ -42,16 +41,21 @@ from frontdesk.automation.models import (
     TriggerEvent,
 )
 from frontdesk.conversations import services as conversation_services
-from frontdesk.conversations.models import TRANSITIONS, Message, MessageKind, Status
+from frontdesk.conversations.models import Conversation, MessageKind
 from frontdesk.conversations.selectors import conversation_with_messages
-from frontdesk.core.errors import InvalidInput, ServiceError
+
+# The composer is the conversations app's: its state, its context and its upload checks.
+from frontdesk.conversations.views.conversation import (
+    _COMPOSER_FIELDS,
+    Composer,
+    _composer_context,
+    _uploads,
+)
+from frontdesk.core.errors import ServiceError
 from frontdesk.core.forms import apply_service_error
 from frontdesk.core.models import Via
 from frontdesk.core.ordering import move_step
 from frontdesk.mail.crypto import CredentialError
-
-# The composer's "and set status" choices (as the conversations app offers them).
-SEND_AND_SET = (Status.PENDING, Status.ON_HOLD, Status.SOLVED)
 
 Saved = TypeVar("Saved", bound=models.Model)
 
@@ -458,23 +462,11 @@ def canned_text(request: HttpRequest, user: User, number: int, pk: int) -> JsonR
 
 
 @dataclass
-class Composer:
-    """The composer as the conversations app renders it, with the macro applied in it."""
+class MacroComposer(Composer):
+    """The conversations app's composer, with the macro applied in it."""
 
-    mode: str = MessageKind.REPLY
-    text: str = ""
-    then_status: str = ""
-    seen: int = 0
-    errors: dict[str, str] = field(default_factory=dict)
-    newer: list[Message] = field(default_factory=list)
-    sent: str = ""
-    had_files: bool = False
-    sign: bool = True
     macro: int | None = None
     macro_name: str = ""
-
-
-_COMPOSER_FIELDS = {"text": "text", "attachments": "attachments", "status": "then_status"}
 
 
 @staff_page
@@ -489,7 +481,7 @@ def macro_send(request: HttpRequest, user: User, number: int) -> HttpResponse:
     post = request.POST
     mode = MessageKind.NOTE if post.get("kind") == MessageKind.NOTE else MessageKind.REPLY
     macro = or_404(lambda: selectors.access_macro(user, _int(post.get("macro"))))
-    composer = Composer(
+    composer = MacroComposer(
         mode=mode, text=post.get("text", ""),
         then_status=post.get("then_status", "") if mode == MessageKind.REPLY else "",
         had_files=bool(request.FILES.getlist("attachments")), sign=post.get("sign") == "1",
@@ -516,7 +508,7 @@ def macro_send(request: HttpRequest, user: User, number: int) -> HttpResponse:
         composer.errors[_COMPOSER_FIELDS.get(error.field or "", "form")] = error.detail
         return _composer(request, conversation, composer)
     conversation, messages_list = conversation_with_messages(user, number)
-    fresh = Composer(mode=mode, seen=max((m.pk for m in messages_list), default=0), sent=mode)
+    fresh = MacroComposer(mode=mode, seen=max((m.pk for m in messages_list), default=0), sent=mode)
     response = _composer(request, conversation, fresh)
     response["HX-Trigger"] = f"fd:conversation-{conversation.number}-changed"
     return response
@@ -529,33 +521,12 @@ def _int(value: Any) -> int:
         return 0
 
 
-def _uploads(request: HttpRequest) -> list[conversation_services.Upload]:
-    uploads = []
-    for upload in request.FILES.getlist("attachments"):
-        # Refused before reading it whole into memory; the service checks again.
-        if upload.size is not None and upload.size > settings.MAX_ATTACHMENT_BYTES:
-            raise InvalidInput(
-                _("%(name)s is larger than %(mb)d MB.")
-                % {"name": upload.name, "mb": settings.MAX_ATTACHMENT_BYTES // (1024 * 1024)},
-                field="attachments",
-            )
-        uploads.append(
-            conversation_services.Upload(filename=upload.name or "", content=upload.read())
-        )
-    return uploads
-
-
-def _composer(request: HttpRequest, conversation: Any, composer: Composer) -> HttpResponse:
-    context = {
-        "conversation": conversation,
-        "composer": composer,
-        "then_statuses": [
-            (s.value, s.label) for s in SEND_AND_SET if s in TRANSITIONS[conversation.status]
-        ],  # fmt: skip
-    }
+def _composer(
+    request: HttpRequest, conversation: Conversation, composer: MacroComposer
+) -> HttpResponse:
     if request.headers.get("HX-Request") != "true":
-        if composer.sent:
-            return redirect("conversations:detail", number=conversation.number)
-        messages.error(request, next(iter(composer.errors.values()), _("Not sent.")))
+        if not composer.sent:
+            messages.error(request, next(iter(composer.errors.values()), _("Not sent.")))
         return redirect("conversations:detail", number=conversation.number)
+    context = _composer_context(conversation, composer)
     return HttpResponse(render_to_string("conversations/_composer.html", context, request=request))
