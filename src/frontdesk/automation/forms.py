@@ -156,12 +156,10 @@ def _calendar_id(value: str) -> int | None:
 
 
 def _custom_value(key: str, value: str) -> Any:
-    definition = CustomFieldDefinition.objects.filter(key=key).first()
+    """A checkbox's yes/no as a boolean; any other value as typed (rules.py types it)."""
     text = value.strip()
-    if definition is not None and definition.kind == FieldKind.CHECKBOX:
+    if CustomFieldDefinition.objects.filter(key=key, kind=FieldKind.CHECKBOX).exists():
         return text.lower() in ("yes", "true", "1", "on")
-    if definition is not None and definition.kind == FieldKind.NUMBER:
-        return text
     return text
 
 
@@ -257,12 +255,9 @@ class ConditionRow(forms.Form):
                            choices=[("", "—"), *OP_LABELS.items()])  # fmt: skip
     value = forms.CharField(label=gettext_lazy("Value"), required=False, max_length=500)
 
-    def __init__(self, *args: Any, allow_event_fields: bool = True, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, fields: Sequence[tuple[str, Any]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["field"]).choices = [
-            ("", "—"),
-            *field_choices(allow_event_fields=allow_event_fields),
-        ]
+        cast(forms.ChoiceField, self.fields["field"]).choices = [("", "—"), *fields]
 
     def stored(self) -> dict[str, Any] | None:
         """The condition this row says, or None for a blank row."""
@@ -412,7 +407,10 @@ class RuleRows:
         allowed_actions: Sequence[str] = rules.ACTION_TYPES, with_conditions: bool = True,
     ) -> None:  # fmt: skip
         conditions = conditions or {}
-        kwargs = {"allow_event_fields": allow_event_fields}
+        # Read once for every row of both sets (the custom fields are a query), and not at
+        # all for a form without conditions.
+        fields = field_choices(allow_event_fields=allow_event_fields) if with_conditions else []
+        kwargs = {"fields": fields}
         self.with_conditions = with_conditions
         self.all = ConditionRows(data, prefix="all", form_kwargs=kwargs, initial=[
             {**c, "value": typed_condition_value(c)} for c in conditions.get("all", [])
@@ -423,11 +421,12 @@ class RuleRows:
         self.actions = ActionRows(data, prefix="actions", form_kwargs={"allowed": allowed_actions},
                                   initial=[typed_action(a) for a in actions])  # fmt: skip
 
+    def _sets(self) -> list[Any]:
+        return [self.all, self.any, self.actions] if self.with_conditions else [self.actions]
+
     def is_valid(self) -> bool:
-        sets: list[Any] = (
-            [self.all, self.any, self.actions] if self.with_conditions else [self.actions]
-        )
-        return all([s.is_valid() for s in sets])
+        # A list, not a generator: every set validates, so each shows its errors.
+        return all([s.is_valid() for s in self._sets()])
 
     def conditions(self) -> dict[str, list[dict[str, Any]]]:
         return {
@@ -439,10 +438,7 @@ class RuleRows:
         return [a for a in (row.stored() for row in self.actions) if a is not None]
 
     def rows_have_errors(self) -> bool:
-        sets: list[Any] = (
-            [self.all, self.any, self.actions] if self.with_conditions else [self.actions]
-        )
-        return any(row.errors for s in sets for row in s)
+        return any(row.errors for s in self._sets() for row in s)
 
 
 # --- the rule forms ------------------------------------------------------------------------------
