@@ -47,9 +47,10 @@ def run_actions(
 
 
 def _fresh(conversation: Conversation) -> Conversation:
-    return Conversation.objects.select_related("customer", "company", "assignee", "owner").get(
-        pk=conversation.pk
-    )
+    # With what placeholders and webhook payloads read (the SLA due time included).
+    return Conversation.objects.select_related(
+        "customer", "company", "assignee", "owner", "sla_due"
+    ).get(pk=conversation.pk)
 
 
 def _set_status(conversation: Conversation, action: Mapping[str, Any], acting: Acting) -> None:

@@ -92,15 +92,20 @@ def list_deliveries(
     )
 
 
-def list_canned_replies(user: User, *, active_only: bool = False) -> list[CannedReply]:
+def _canned_replies_for(user: User, *, active_only: bool = False) -> QuerySet[CannedReply]:
+    """Staff see the active ones; admins the inactive ones too, unless `active_only`."""
     if not (user.is_active and user.is_agent_staff):
-        return []
+        return CannedReply.objects.none()
     found = CannedReply.objects.all()
-    return list(found.filter(active=True) if active_only or not user.is_admin else found)
+    return found.filter(active=True) if active_only or not user.is_admin else found
+
+
+def list_canned_replies(user: User, *, active_only: bool = False) -> list[CannedReply]:
+    return list(_canned_replies_for(user, active_only=active_only))
 
 
 def access_canned_reply(user: User, pk: int) -> CannedReply:
-    found = next((c for c in list_canned_replies(user) if c.pk == pk), None)
+    found = _canned_replies_for(user).filter(pk=pk).first()
     if found is None:
         raise NotFound(_("No such canned reply."))
     return found
@@ -196,7 +201,7 @@ def conversation_for_composer(user: User, number: int) -> Conversation:
     """A conversation the user may work on, with what placeholders read."""
     found = (
         Conversation.objects.filter(visible_scope(user), number=number)
-        .select_related("customer", "company", "assignee", "team")
+        .select_related("customer", "company", "sla_due")
         .first()
     )
     if found is None:
