@@ -83,7 +83,7 @@ def _mail_customer(conversation: Conversation, subject: str, body: str, language
         raise NotSent(_("The customer has no email address."))
     mailbox = outbound.sending_mailbox(conversation)
     if mailbox is None:
-        _send_by_site(address, subject, body, automatic=True, language=language)
+        _send_by_site(address, subject, body, language=language)
         return address
     mail = MimeMessage(policy=default_policy)
     try:
@@ -121,12 +121,12 @@ def _mail_agent(user_id: int, subject: str, body: str) -> str:
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None or not user.is_agent_staff or not user.email:
         raise NotSent(_("The agent cannot be mailed."))
-    _send_by_site(user.email, subject, body, automatic=True, language="")
+    _send_by_site(user.email, subject, body, language="")
     return user.email
 
 
-def _send_by_site(address: str, subject: str, body: str, *, automatic: bool, language: str) -> None:
-    headers = {"Auto-Submitted": "auto-generated"} if automatic else {}
+def _send_by_site(address: str, subject: str, body: str, *, language: str) -> None:
+    headers = {"Auto-Submitted": "auto-generated"}
     if language:
         headers["Content-Language"] = language
     mail = EmailMessage(
