@@ -355,11 +355,23 @@ def _macro_data(macro: Macro) -> dict[str, Any]:
     }
 
 
-_MACRO_FIELDS = frozenset({"name", "text", "actions", "team", "owner", "active"})
+def _as_given(value: Any) -> Any:
+    return value
+
+
+# In this order, so a change of several fields is refused on the first bad one.
+_MACRO_CLEANERS: dict[str, Callable[[Any], Any]] = {
+    "name": _name,
+    "text": _macro_text,
+    "actions": _macro_actions,
+    "active": bool,
+    "owner": _as_given,
+    "team": _as_given,
+}
 
 
 def update_macro(macro: Macro, *, by: User | None, via: str = Via.SYSTEM, **changes: Any) -> Macro:
-    _no_unknown(changes, dict.fromkeys(_MACRO_FIELDS))
+    _no_unknown(changes, _MACRO_CLEANERS)
     at = timezone.now()
     with transaction.atomic():
         locked = Macro.objects.select_for_update().filter(pk=macro.pk).first()
@@ -367,18 +379,9 @@ def update_macro(macro: Macro, *, by: User | None, via: str = Via.SYSTEM, **chan
             raise NotFound(_("No such macro."))
         _check_macro_scope(by, locked.owner, locked.team)
         before = _macro_data(locked)
-        if "name" in changes:
-            locked.name = _name(changes["name"])
-        if "text" in changes:
-            locked.text = _macro_text(changes["text"])
-        if "actions" in changes:
-            locked.actions = _macro_actions(changes["actions"])
-        if "active" in changes:
-            locked.active = bool(changes["active"])
-        if "owner" in changes:
-            locked.owner = changes["owner"]
-        if "team" in changes:
-            locked.team = changes["team"]
+        for key, clean in _MACRO_CLEANERS.items():
+            if key in changes:
+                setattr(locked, key, clean(changes[key]))
         if locked.owner_id is not None and locked.team_id is not None:
             raise InvalidInput(_("A macro is personal or shared with a team, not both."),
                                field="team")  # fmt: skip
