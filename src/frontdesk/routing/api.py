@@ -17,7 +17,7 @@ from pydantic import Field
 from frontdesk.accounts.api import TeamRef, referenced_team, request_user
 from frontdesk.accounts.models import Skill, User
 from frontdesk.conversations.models import Channel, Priority
-from frontdesk.core.api_support import CursorPageOut, Input, fields_renamed
+from frontdesk.core.api_support import CursorPageOut, Input, fields_renamed, patch_changes
 from frontdesk.core.errors import InvalidInput
 from frontdesk.core.models import Via
 from frontdesk.routing import selectors, services
@@ -101,7 +101,7 @@ class RuleUpdate(Input):
     skill: str | None = None
 
 
-# Fields that null clears (an action); the others may not be null.
+# Fields that null clears in a PATCH (an action); the others may not be null.
 _CLEARABLE = frozenset({"team_id", "priority", "skill"})
 
 
@@ -129,9 +129,6 @@ def _service_values(user: User, values: dict[str, Any]) -> dict[str, Any]:
         result["skill"] = _skill(result["skill"])
     if "channels" in result:
         result["channels"] = [str(c) for c in result["channels"]]
-    for key, value in values.items():
-        if value is None and key not in _CLEARABLE and key != "position":
-            raise InvalidInput(_("This field may not be null."), field=key)
     return result
 
 
@@ -161,9 +158,7 @@ def get_routing_rule(request: HttpRequest, rule_id: int) -> RoutingRule:
 def update_routing_rule(request: HttpRequest, rule_id: int, payload: RuleUpdate) -> RoutingRule:
     user = request_user(request)
     rule = selectors.access_rule(user, rule_id)
-    changes = {name: getattr(payload, name) for name in payload.model_fields_set}
-    if "position" in changes and changes["position"] is None:
-        raise InvalidInput(_("This field may not be null."), field="position")
+    changes = patch_changes(payload, clearable=_CLEARABLE)
     with fields_renamed(_FIELD_NAMES):
         return services.update_rule(rule, by=user, via=Via.API, **_service_values(user, changes))
 
