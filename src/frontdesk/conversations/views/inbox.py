@@ -53,6 +53,8 @@ PAGE_SIZE = 30
 LIST_TARGET = "inbox-list"
 # The save form shares the page with the filter form; the prefix keeps their ids apart.
 SAVE_PREFIX = "save"
+# Every view /inbox/<view>/ shows, counted in the rail or not.
+VIEW_TITLES: dict[str, Any] = {**BUILTIN_VIEWS, **FOLLOWING_VIEWS}
 
 
 # --- the inbox page -----------------------------------------------------------------------
@@ -67,7 +69,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_required
 def inbox_view(request: HttpRequest, view: str) -> HttpResponse:
-    if view not in BUILTIN_VIEWS and view not in FOLLOWING_VIEWS:
+    if view not in VIEW_TITLES:
         raise Http404(_("No such view."))
     return _inbox(request, view=view)
 
@@ -112,7 +114,7 @@ def _inbox(request: HttpRequest, *, view: str = "", saved: SavedView | None = No
     query = {k: str(v) for k, v in data.items() if k in (*FILTER_NAMES, "sort") and v}
     context: dict[str, Any] = {
         "section": "inbox",
-        "title": saved.name if saved else {**BUILTIN_VIEWS, **FOLLOWING_VIEWS}[view],
+        "title": saved.name if saved else VIEW_TITLES[view],
         "view": view,
         "saved": saved,
         "form": form,
