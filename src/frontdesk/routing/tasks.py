@@ -24,6 +24,7 @@ from django_tasks import task
 
 from frontdesk.accounts.models import User
 from frontdesk.conversations.models import Conversation, Status
+from frontdesk.conversations.selectors import VIEW_TRANSFERRED
 from frontdesk.core.scheduling import periodic
 from frontdesk.routing import selectors, services
 from frontdesk.routing.models import OwnerReminder
@@ -123,7 +124,7 @@ def send_owner_reminder(reminder_id: int) -> bool:
             {
                 "rows": [_row(c) for c in conversations],
                 "list_url": settings.BASE_URL
-                + reverse("conversations:inbox_view", args=["transferred"]),
+                + reverse("conversations:inbox_view", args=[VIEW_TRANSFERRED]),
             },
         )
     return _send(owner, subject, body)
