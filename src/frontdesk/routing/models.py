@@ -113,6 +113,10 @@ class ConversationRouting(models.Model):
         return f"{self.conversation_id}: {self.rule_name or '-'}"
 
 
+# Open conversations per agent and channel in a team that has not set its own.
+DEFAULT_CAPACITY = 10
+
+
 class TeamRouting(models.Model):
     team = models.OneToOneField(
         Team, on_delete=models.CASCADE, primary_key=True, related_name="routing"
@@ -124,7 +128,7 @@ class TeamRouting(models.Model):
         default=AssignmentMode.MANUAL,
     )
     default_capacity = models.PositiveIntegerField(
-        _("open conversations per agent and channel"), default=10
+        _("open conversations per agent and channel"), default=DEFAULT_CAPACITY
     )
     updated_at = models.DateTimeField(default=timezone.now)
 
