@@ -152,9 +152,8 @@ def _apply_filters(
     if filters.solved_since is not None:
         qs = qs.filter(status=Status.SOLVED, solved_at__gte=filters.solved_since)
     if filters.transferred_by is not None:
-        qs = qs.filter(owner_id=filters.transferred_by).filter(
-            Q(assignee__isnull=True) | ~Q(assignee_id=filters.transferred_by)
-        )
+        # exclude() keeps the unassigned ones: its NOT is null-safe.
+        qs = qs.filter(owner_id=filters.transferred_by).exclude(assignee_id=filters.transferred_by)
     if filters.tag is not None:
         qs = qs.filter(conversationtag__tag__name=filters.tag.strip().lower())
     if filters.updated_since is not None:
