@@ -41,6 +41,7 @@ from frontdesk.routing.matching import (
     primary_language,
 )
 from frontdesk.routing.models import (
+    DEFAULT_CAPACITY,
     AgentCapacity,
     AgentLoad,
     AssignmentMode,
@@ -89,28 +90,21 @@ class TeamSettings:
     default_capacity: int
 
 
+def _settings_of(team: Team, row: TeamRouting | None) -> TeamSettings:
+    """A team without a row assigns as a new row would: by the model's defaults."""
+    row = row or TeamRouting(team=team)
+    return TeamSettings(team=team, mode=row.mode, default_capacity=row.default_capacity)
+
+
 def team_settings(team: Team) -> TeamSettings:
-    found = TeamRouting.objects.filter(team_id=team.pk).first()
-    if found is None:
-        return TeamSettings(team=team, mode=AssignmentMode.MANUAL, default_capacity=10)
-    return TeamSettings(team=team, mode=found.mode, default_capacity=found.default_capacity)
+    return _settings_of(team, TeamRouting.objects.filter(team_id=team.pk).first())
 
 
 def list_team_settings(user: User) -> list[TeamSettings]:
     if not is_staff_member(user):
         return []
     stored = {row.team_id: row for row in TeamRouting.objects.all()}
-    result = []
-    for team in Team.objects.order_by("name", "id"):
-        row = stored.get(team.pk)
-        result.append(
-            TeamSettings(
-                team=team,
-                mode=row.mode if row else AssignmentMode.MANUAL,
-                default_capacity=row.default_capacity if row else 10,
-            )
-        )
-    return result
+    return [_settings_of(team, stored.get(team.pk)) for team in Team.objects.order_by("name", "id")]
 
 
 def capacities_of_team(user: User, team: Team) -> dict[int, dict[str, int]]:
@@ -157,7 +151,7 @@ class TeamAssignment:
     """How one team assigns: what a worker needs of TeamRouting, kept with the rules."""
 
     mode: str = AssignmentMode.MANUAL
-    default_capacity: int = 10
+    default_capacity: int = DEFAULT_CAPACITY
 
 
 @dataclass(frozen=True)
@@ -221,11 +215,6 @@ def routing_settings(stamp: Any = _UNREAD) -> RoutingSettings:
 def forget_kept_settings() -> None:
     """Drop this process's copy (tests that rewrite the database underneath use it)."""
     _kept.clear()
-
-
-def active_rules() -> RuleSet:
-    """The rule set as of now (one small read when the kept copy is current)."""
-    return routing_settings().rules
 
 
 def _read_rules() -> RuleSet:
@@ -829,9 +818,10 @@ def waiting_conversation_ids(team_id: int, *, limit: int) -> list[int]:
 def _handed_on() -> QuerySet[Conversation]:
     """Conversations whose owner no longer holds them and that are not solved or closed: each
     owner's "Transferred by me" (conversations.selectors.builtin_view_filters, for one owner)."""
+    # exclude() keeps the unassigned ones: its NOT is null-safe.
     return Conversation.objects.filter(
         owner__isnull=False, status__in=sorted(ACTIVE_STATUSES)
-    ).filter(Q(assignee__isnull=True) | ~Q(assignee_id=F("owner_id")))
+    ).exclude(assignee_id=F("owner_id"))
 
 
 def owners_following() -> list[tuple[int, str]]:

@@ -58,7 +58,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from frontdesk.accounts.models import Skill, Team, User
+from frontdesk.accounts.models import Membership, Skill, Team, User
 from frontdesk.accounts.permissions import require_admin
 from frontdesk.accounts.services import normalize_languages
 from frontdesk.conversations import services as conversation_services
@@ -485,11 +485,15 @@ def set_agent_capacity(
     with transaction.atomic():
         result, changed = _set_capacity(user, by=by, channel=channel, max_open=max_open, via=via)
         if changed:
-            _publish_capacity_change(user.memberships.values_list("team_id", flat=True), via)
+            _capacities_changed({user.pk}, via)
     return result
 
 
-def _publish_capacity_change(team_ids: Any, via: str) -> None:
+def _capacities_changed(user_ids: set[int], via: str) -> None:
+    """After the agents' own limits changed: one new settings stamp however many did, and
+    each of their teams told that waiting work may fit now."""
+    _settings_changed(timezone.now())
+    team_ids = Membership.objects.filter(user_id__in=user_ids).values_list("team_id", flat=True)
     for team_id in sorted(set(team_ids)):
         publish(TeamRoutingChanged(audience=Audience(team_ids=frozenset({team_id})), via=via,
                                    team_id=team_id, mode=""))  # fmt: skip
@@ -520,7 +524,6 @@ def _set_capacity(
         existing.max_open = max_open
         existing.save(update_fields=["max_open"])
         result = existing
-    _settings_changed(timezone.now())
     record_event(user, action="routing.capacity_changed", actor=by, via=via,
                  data={"channel": channel, "max_open": max_open, "previous": previous})  # fmt: skip
     return result, True
@@ -541,14 +544,12 @@ def update_team_assignment(
     """
     require_admin(by, _("Only admins may change how teams assign work."))
     members = {u.pk: u for u in User.objects.filter(memberships__team_id=team.pk)}
-    changed_teams: set[int] = set()
+    changed_members: set[int] = set()
     with transaction.atomic():
         row = update_team_routing(
             team, by=by, mode=mode, default_capacity=default_capacity, via=via
         )
-        for (user_id, channel), max_open in sorted(
-            capacities.items(), key=lambda item: (item[0][0], item[0][1])
-        ):
+        for (user_id, channel), max_open in sorted(capacities.items()):
             member = members.get(user_id)
             if member is None:
                 raise InvalidInput(_("Only members of the team."), field="capacities")
@@ -560,8 +561,9 @@ def update_team_assignment(
                 error.field = f"cap_{user_id}_{channel}"
                 raise
             if changed:
-                changed_teams.update(member.memberships.values_list("team_id", flat=True))
-        _publish_capacity_change(changed_teams, via)
+                changed_members.add(user_id)
+        if changed_members:
+            _capacities_changed(changed_members, via)
     return row
 
 
@@ -671,15 +673,13 @@ def decide_assignee(
     mode: str,
     default_capacity: int,
     skill_id: int | None,
-    capacities: Mapping[int, int] | None = None,
+    capacities: Mapping[int, int],
 ) -> Choice:
     """Whom to give a conversation of this team, channel and language to, best first.
 
     `capacities` are the agents' own limits in the channel from the settings the caller
-    already holds (RoutingSettings.capacities_in); without them they are looked up.
+    already holds (RoutingSettings.capacities_in).
     """
-    if capacities is None:
-        capacities = selectors.routing_settings().capacities_in(channel)
     found = selectors.candidates(
         team_id=team_id,
         channel=channel,
