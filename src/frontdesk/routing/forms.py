@@ -18,8 +18,9 @@ from django.utils.translation import gettext_lazy
 
 from frontdesk.accounts.models import Skill, Team, User
 from frontdesk.conversations.models import Channel, Priority
+from frontdesk.customers.forms import find_company
 from frontdesk.customers.models import Company, Identity, IdentityKind
-from frontdesk.customers.selectors import find_customer_by_email
+from frontdesk.customers.selectors import find_customers_by_email
 from frontdesk.routing.models import AssignmentMode, RoutingRule
 from frontdesk.routing.services import MAX_CAPACITY
 
@@ -140,9 +141,10 @@ class RuleForm(forms.Form):
     )
 
     def __init__(
-        self, *args: Any, mailboxes: Sequence[tuple[int, str]] = (), **kwargs: Any
+        self, *args: Any, user: User, mailboxes: Sequence[tuple[int, str]] = (), **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.user = user
         mailbox_field = self.fields["mailbox_ids"]
         assert isinstance(mailbox_field, forms.ChoiceField)  # noqa: S101 - declared above
         mailbox_field.choices = list(mailboxes)
@@ -164,28 +166,16 @@ class RuleForm(forms.Form):
         ]
 
     def clean_customers(self) -> list[int]:
-        ids = []
-        for email in _lines(self.cleaned_data["customers"]):
-            found = find_customer_by_email(email)
-            if found is None:
+        emails = _lines(self.cleaned_data["customers"])
+        found = find_customers_by_email(emails)
+        for email in emails:
+            if email not in found:
                 raise forms.ValidationError(_("No customer has the address %(email)s.")
                                             % {"email": email})  # fmt: skip
-            ids.append(found.pk)
-        return ids
+        return [found[email].pk for email in emails]
 
     def clean_companies(self) -> list[int]:
-        ids = []
-        for name in _lines(self.cleaned_data["companies"]):
-            found = list(Company.objects.filter(name__iexact=name).values_list("id", flat=True)[:2])
-            if len(found) != 1:
-                message = (
-                    _("No company is called %(name)s.")
-                    if not found
-                    else _("More than one company is called %(name)s.")
-                )
-                raise forms.ValidationError(message % {"name": name})
-            ids.append(found[0])
-        return ids
+        return [find_company(self.user, text).pk for text in _lines(self.cleaned_data["companies"])]
 
     def clean_custom_fields(self) -> dict[str, str]:
         values: dict[str, str] = {}

@@ -18,6 +18,7 @@ from frontdesk.conversations.views.inbox import inbox_rows
 from frontdesk.core.errors import ServiceError
 from frontdesk.core.forms import submit
 from frontdesk.core.models import Via
+from frontdesk.core.ordering import move_step
 from frontdesk.mail import selectors as mail_selectors
 from frontdesk.routing import selectors, services
 from frontdesk.routing.forms import RuleForm, TeamAssignmentForm
@@ -37,7 +38,7 @@ def rules(request: HttpRequest) -> HttpResponseBase:
     found = selectors.list_rules(acting_user(request))
     mailboxes = dict(mail_selectors.mailbox_names())
     rows = [(rule, _conditions(rule, mailboxes), _actions(rule)) for rule in found]
-    return _page(request, "routing/rules.html", {"rows": rows, "last": len(rows) - 1})
+    return _page(request, "routing/rules.html", {"rows": rows})
 
 
 def _conditions(rule: RoutingRule, mailboxes: dict[int, str]) -> list[str]:
@@ -78,7 +79,7 @@ def _actions(rule: RoutingRule) -> list[str]:
 @admin_required
 def rule_new(request: HttpRequest) -> HttpResponseBase:
     admin = acting_user(request)
-    form = RuleForm(request.POST or None, mailboxes=mail_selectors.mailbox_names())
+    form = RuleForm(request.POST or None, user=admin, mailboxes=mail_selectors.mailbox_names())
     created: list[int] = []
 
     def save(_data: dict[str, Any]) -> None:
@@ -97,9 +98,9 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponseBase:
     rule = or_404(lambda: selectors.access_rule(admin, pk))
     mailboxes = mail_selectors.mailbox_names()
     if request.method == "POST":
-        form = RuleForm(request.POST, mailboxes=mailboxes)
+        form = RuleForm(request.POST, user=admin, mailboxes=mailboxes)
     else:
-        form = RuleForm(mailboxes=mailboxes, initial=RuleForm.initial_for(rule))
+        form = RuleForm(user=admin, mailboxes=mailboxes, initial=RuleForm.initial_for(rule))
     if request.method == "POST" and submit(
         form,
         lambda _data: services.update_rule(rule, by=admin, via=Via.WEB, **form.service_arguments()),
@@ -114,9 +115,9 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponseBase:
 def rule_move(request: HttpRequest, pk: int) -> HttpResponseBase:
     admin = acting_user(request)
     rule = or_404(lambda: selectors.access_rule(admin, pk))
-    step = -1 if request.POST.get("direction") == "up" else 1
+    position = max(0, rule.position + move_step(request))
     try:
-        services.move_rule(rule, by=admin, position=max(0, rule.position + step), via=Via.WEB)
+        services.move_rule(rule, by=admin, position=position, via=Via.WEB)
     except ServiceError as error:
         messages.error(request, error.detail)
     return redirect("routing:rules")
